@@ -3,9 +3,12 @@
 # The core never stores absolute times as growing integers: on a 32-bit
 # MicroPython port an int above 2**30 is a heap object, and the device runs
 # for months. Every stored time is a wrapped tick and every comparison goes
-# through ticks_diff. Under CPython the same arithmetic is done in Python.
+# through ticks_diff. Under CPython the same arithmetic is done in Python,
+# with the ESP32's period.
 try:
     from time import ticks_ms, ticks_diff, ticks_add
+
+    PERIOD = ticks_add(0, -1) + 1  # 2**30 on 32-bit ports, more on 64-bit
 except ImportError:
     import time
 

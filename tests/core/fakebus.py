@@ -2,6 +2,7 @@
 # fake slaves answer heartbeats with what the test sets, after 20 ms.
 # (The full slave simulator, with cars, is host/twcm/sim/.)
 from twc import frame, master, proto, share
+from twc.ticks import PERIOD
 
 REPLY_DELAY = 20
 
@@ -31,7 +32,7 @@ class Harness:
                                now=self.now())
 
     def now(self):
-        return self.t & ((1 << 30) - 1)
+        return self.t % PERIOD
 
     def _event(self, kind, twc_id, detail):
         self.events.append((kind, twc_id))

@@ -1,0 +1,1 @@
+"""The `twcm` sub-commands: one module each, with a register(subparsers)."""
