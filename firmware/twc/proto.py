@@ -45,6 +45,7 @@ CMD_LOWER = 0x07  # protocol 2: down 2 A for a while
 CMD_ACK = 0x08  # acknowledge a slave that starts or stopped, with a limit
 CMD_LIMIT_P2 = 0x09  # protocol 2: set limit, also while charging
 COMMANDS = (CMD_NONE, CMD_LIMIT_P1, CMD_RAISE, CMD_LOWER, CMD_ACK, CMD_LIMIT_P2)
+_WITH_CURRENT = (CMD_LIMIT_P1, CMD_ACK, CMD_LIMIT_P2)
 
 # Slave states (slave heartbeat byte 6).
 STATE_READY = 0x00
@@ -137,7 +138,7 @@ def master_heartbeat(buf, master_id, slave_id, command, ca):
     _check_id(master_id)
     _check_id(slave_id)
     _check_ca(ca)
-    if ca and command not in (CMD_LIMIT_P1, CMD_LIMIT_P2, CMD_ACK):
+    if ca and command not in _WITH_CURRENT:
         raise ValueError("only limit commands carry a current")
     _head(buf, MASTER_HEARTBEAT, master_id, LEN_P2)
     _u16(buf, 4, slave_id)
