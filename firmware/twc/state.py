@@ -1,0 +1,169 @@
+# The JSON of twcm/<site>/state and twcm/<site>/event (docs/mqtt.md), and
+# when the state is worth publishing again.
+#
+#     watch = StateWatch(master, leases)
+#     if watch.due(now_ms):                   # cheap: compares ints
+#         publish(state_json(master, leases, uptime_s, VERSION, gc.mem_free()))
+#         watch.published(now_ms)
+#
+# The state text is written by hand, not by json.dumps: the key order is
+# fixed, and currents are printed from centiamps with two decimals, where
+# a float would print as 9.869999999999999.
+import json
+
+from twc import proto
+from twc.slot import FREE, STATUS_NAMES
+from twc.ticks import ticks_diff
+
+MIN_GAP_MS = 1000  # no state more often than this
+MAX_GAP_MS = 30000  # and at least this often
+ACTUAL_STEP_CA = 100  # a draw that moved less than 1 A is no change
+
+# Master event kinds (twc/master.py) as they are published.
+_MASTER_EVENTS = {
+    "joined": "slave_joined",
+    "lost": "slave_lost",
+    "released": "slave_released",
+    "vin": "vin_read",
+}
+
+# StateWatch's list: _HEAD values, then _PER_SLOT for each slot.
+_HEAD = 4
+_PER_SLOT = 13
+_ACTUAL = 5  # the slot's actual_ca
+
+
+def _text(v):
+    return "null" if v is None else json.dumps(v)
+
+
+def _num(v):
+    return "null" if v is None else "%d" % v
+
+
+def _centi(ca, whole):
+    """Centiamps as amps: "9.87"; whole: "32" when there is no fraction."""
+    if whole and ca % 100 == 0:
+        return "%d" % (ca // 100)
+    return "%d.%02d" % (ca // 100, ca % 100)
+
+
+def _slave(s, leases):
+    v = s.volts
+    state = proto.STATE_NAMES.get(s.state)
+    return (
+        "{\"id\":\"%04X\",\"link\":\"%s\",\"protocol\":%d,\"max_amps\":%s,"
+        "\"offered_amps\":%d,\"actual_amps\":%s,\"state\":\"%s\","
+        "\"volts\":[%d,%d,%d],\"lifetime_kwh\":%s,\"vin\":%s,\"cap_amps\":%s}"
+        % (s.id, STATUS_NAMES[s.status], s.protocol, _centi(s.max_ca, True),
+           s.offer, _centi(s.actual_ca, False),
+           state if state is not None else "0x%02X" % s.state,
+           v[0], v[1], v[2], _num(s.kwh if s.kwh >= 0 else None),
+           # The master keeps only a VIN whose check digit is right: A-Z, 0-9.
+           "\"" + bytes(s.vin).decode() + "\"" if s.vin_known else "null",
+           _num(leases.cap_of(s.index))))
+
+
+def state_json(master, leases, uptime_s, version, free_heap):
+    """The retained state message (docs/mqtt.md, twcm/<site>/state)."""
+    lim = master.limits
+    slaves = ",".join(_slave(s, leases) for s in master.slots
+                      if s.status != FREE)
+    return (
+        "{\"version\":%s,\"uptime_s\":%d,\"mode\":\"%s\",\"source\":\"%s\","
+        "\"limit_amps\":%d,\"lease_left_s\":%s,\"schedule_windows\":%d,"
+        "\"time_valid\":%s,\"wiring_max_amps_all\":%d,"
+        "\"wiring_max_amps_per_twc\":%d,\"fallback_amps\":%d,\"min_amps\":%d,"
+        "\"free_heap\":%s,\"slaves\":[%s]}"
+        % (_text(version), uptime_s, leases.mode, leases.source, lim.site,
+           _num(leases.lease_left_s), leases.windows,
+           "true" if leases.time_valid else "false", lim.wiring_all,
+           lim.wiring_per_twc, lim.fallback, lim.min_amps, _num(free_heap),
+           slaves))
+
+
+def event_json(event, twc_id=None):
+    """The JSON of twcm/<site>/event, "event" first, then sorted keys.
+
+    event: a dict from Leases' on_event, or a master event kind with the
+    TWC id it concerns (Master's on_event(kind, twc_id, detail)).
+    """
+    if not isinstance(event, dict):
+        kind = _MASTER_EVENTS.get(event, event)
+        event = {"event": kind}
+        if twc_id is not None:
+            event["twc"] = "%04X" % twc_id
+    parts = ["{\"event\":" + json.dumps(event["event"])]
+    for k in sorted(event):
+        if k != "event":
+            parts.append(json.dumps(k) + ":" + json.dumps(event[k]))
+    return ",".join(parts) + "}"
+
+
+class StateWatch:
+    """Tells when the state is due: on a meaningful change, or every 30 s.
+
+    It keeps the values the last published state was made of in a list
+    made once, and compares them without building anything. Not
+    meaningful: uptime, free heap, the lease countdown, a draw that moved
+    less than 1 A. Two states are at least MIN_GAP_MS apart.
+    """
+
+    def __init__(self, master, leases):
+        self.master = master
+        self.leases = leases
+        n = _HEAD + _PER_SLOT * len(master.slots)
+        self._last = [0] * n  # as published
+        self._cur = [0] * n  # scratch for due()
+        self._at = 0
+        self._never = True
+
+    def due(self, now_ms):
+        """True if a state should be published now."""
+        if self._never:
+            return True
+        age = ticks_diff(now_ms, self._at)
+        if age >= MAX_GAP_MS:
+            return True
+        if age < MIN_GAP_MS:
+            return False
+        cur = self._cur
+        last = self._last
+        self._fill(cur)
+        for i in range(len(cur)):
+            if cur[i] != last[i]:
+                if i >= _HEAD and (i - _HEAD) % _PER_SLOT == _ACTUAL:
+                    d = cur[i] - last[i]
+                    if -ACTUAL_STEP_CA < d < ACTUAL_STEP_CA:
+                        continue
+                return True
+        return False
+
+    def published(self, now_ms):
+        """Call after publishing the state: its values become the reference."""
+        self._fill(self._last)
+        self._at = now_ms
+        self._never = False
+
+    def _fill(self, out):
+        lv = self.leases
+        out[0] = lv.source
+        out[1] = lv.amps
+        out[2] = lv.windows
+        out[3] = lv.time_valid
+        k = _HEAD
+        for s in self.master.slots:
+            out[k] = s.status
+            out[k + 1] = s.id
+            out[k + 2] = s.protocol
+            out[k + 3] = s.max_ca
+            out[k + 4] = s.offer
+            out[k + _ACTUAL] = s.actual_ca
+            out[k + 6] = s.state
+            out[k + 7] = s.volts[0]
+            out[k + 8] = s.volts[1]
+            out[k + 9] = s.volts[2]
+            out[k + 10] = s.kwh
+            out[k + 11] = s.vin_known
+            out[k + 12] = lv.cap_of(s.index)
+            k += _PER_SLOT
