@@ -12,7 +12,7 @@
 # Each slot keeps `hi`, the most current it may be applying or drawing:
 # a raise counts at once, a reduction only once the slave has answered
 # the heartbeat that carried it, and never below what its car draws.
-from twc.slot import FREE, LINKED, LOST
+from twc.slot import CHARGING_CA, FREE, LINKED, LOST
 from twc.ticks import ticks_diff
 
 ABS_MAX = 80  # the largest gen-2 rating; no offer or limit goes above it
@@ -104,8 +104,9 @@ def allocate(slots, limits):
     The budget is the site limit (never above the all-TWC wiring) less
     what lost slaves may still draw. Each car that wants current gets its
     minimum while the budget allows (holders first, then by waiting time);
-    the rest is shared out equally, one amp at a time, up to each slave's
-    maximum. A car that cannot get its minimum is offered 0.
+    the rest is shared out equally, one amp at a time, among the cars that
+    draw current, up to each slave's maximum. A car that cannot get its
+    minimum is offered 0.
     """
     budget = limits.total()
     for s in slots:
@@ -127,20 +128,25 @@ def allocate(slots, limits):
             s.target = lo
             budget -= lo
             granted += 1
-    # Equal shares: raise the lowest targets one amp at a time.
+    # Equal shares among the cars that draw current: raise the lowest
+    # targets one amp at a time. A car that waits without drawing (not
+    # started yet, or full) keeps its minimum until it draws.
     while budget > 0 and granted:
         level = -1
         for s in slots:
-            if s.status == LINKED and s.target and s.target < max_amps(s, limits):
-                if level < 0 or s.target < level:
-                    level = s.target
+            if _may_grow(s, limits) and (level < 0 or s.target < level):
+                level = s.target
         if level < 0:
             break
         for s in slots:
-            if budget and s.status == LINKED and s.target == level \
-                    and level < max_amps(s, limits):
+            if budget and s.target == level and _may_grow(s, limits):
                 s.target += 1
                 budget -= 1
+
+
+def _may_grow(s, limits):
+    return s.status == LINKED and s.target and s.actual_ca >= CHARGING_CA \
+        and s.target < max_amps(s, limits)
 
 
 def committed(slots, but):

@@ -592,7 +592,8 @@ def test_a_lease_of_20_a_shared_by_two_cars_then_the_fallback():
     events = []
     lv = leases.Leases(h.m, lambda kind, e: events.append(kind))
     a, b = FakeSlave(A), FakeSlave(B)
-    a.state = b.state = proto.STATE_ASKING
+    a.state = b.state = proto.STATE_CHARGING
+    a.actual_ca = b.actual_ca = 550
     h.linkready(a)
     h.linkready(b)
     _bus_run(h, lv, 5000)

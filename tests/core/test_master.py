@@ -71,6 +71,10 @@ def test_idle_slave_is_offered_zero_and_a_car_gets_current():
     assert last[6] == proto.CMD_LIMIT_P2 and proto.hb_limit_ca(last) == 0
     s.state = proto.STATE_ASKING
     h.run(3000)
+    assert s.applied == 6  # the minimum, until the car draws
+    s.state = proto.STATE_CHARGING
+    s.actual_ca = 580
+    h.run(3000)
     assert s.applied == 32
     # Once the slave applies the limit, the master sends "no change".
     assert h.heartbeats_to(A)[-1][1][6] == proto.CMD_NONE
@@ -79,7 +83,8 @@ def test_idle_slave_is_offered_zero_and_a_car_gets_current():
 def test_fallback_limits_the_total():
     h = Harness(wiring_all=40, per_twc=32, fallback=20)
     a, b = FakeSlave(A), FakeSlave(B)
-    a.state = b.state = proto.STATE_ASKING
+    a.state = b.state = proto.STATE_CHARGING
+    a.actual_ca = b.actual_ca = 550
     _linked(h, a, b)
     h.run(5000)
     assert a.applied + b.applied == 20
@@ -114,7 +119,8 @@ def test_a_lost_slave_keeps_its_current_reserved_until_released():
     assert a.applied == 32
     a.answer = False
     h.run(27000)  # A is lost now: its car may still draw
-    b.state = proto.STATE_ASKING
+    b.state = proto.STATE_CHARGING
+    b.actual_ca = 550
     _linked(h, b)
     h.run(5000)
     assert b.applied == 0

@@ -15,6 +15,7 @@ def _slots(*specs):
         s.wanting = wanting
         s.demand_since = i
         s.offer = s.hi = offer
+        s.actual_ca = 1000 if wanting else 0  # the car draws 10 A
         out.append(s)
     return out
 
@@ -59,6 +60,14 @@ def test_caps_per_twc_and_slave_rating():
     slots[0].cap = 10
     share.allocate(slots, lim)
     assert _targets(slots) == [10, 16]
+
+
+def test_a_car_that_does_not_draw_keeps_only_its_minimum():
+    lim = share.Limits(40, 32, 40)
+    slots = _slots((2, 32, True, 0), (2, 32, True, 0))
+    slots[0].actual_ca = 20  # plugged in, not started (or full)
+    share.allocate(slots, lim)
+    assert _targets(slots) == [6, 32]
 
 
 def test_idle_slaves_get_nothing():
