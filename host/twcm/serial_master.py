@@ -74,7 +74,8 @@ class SerialMaster:
                 self.master.handle_bytes(data, ticks_ms())
         self.master.tick(ticks_ms())
 
-    def run_forever(self) -> None:
+    def run_forever(self) -> int:
+        """Run until Ctrl-C (0) or until the port fails (1)."""
         next_status = time.monotonic() + self.status_every
         self._print(f"master {self.master.id:04X} on {self.port.port}")
         try:
@@ -85,3 +86,8 @@ class SerialMaster:
                     self.print_status()
         except KeyboardInterrupt:
             self._print("stopped")
+            return 0
+        except (serial.SerialException, OSError) as e:
+            self._print(f"error: serial port {self.port.port} failed ({e}); "
+                        "is the adapter still plugged in?")
+            return 1

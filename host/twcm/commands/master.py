@@ -22,10 +22,10 @@ def _amps(text: str) -> int:
 
 def _twc_id(text: str) -> int:
     try:
-        value = int(text, 16)
+        value = int(text, 16) if len(text) == 4 else -1
     except ValueError:
         value = -1
-    if not 0 <= value <= 0xFFFF:
+    if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a 4-digit hex TWC id such as 7777")
     return value
 
@@ -69,5 +69,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"twcm master: error: {e}", file=sys.stderr)
         return 2
     with runner:
-        runner.run_forever()
-    return 0
+        return runner.run_forever()

@@ -16,7 +16,7 @@ from twc import proto
 
 from twcm.serial_master import PortError, open_port
 from twcm.sim.car import Car
-from twcm.sim.serial_port import SerialSlaves
+from twcm.sim.serial_port import PtyLink, SerialSlaves
 from twcm.sim.slave import SimSlave
 
 
@@ -45,7 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sim", help="simulate 1-3 slave TWCs with cars on a serial port",
         description="Simulate slave Wall Connectors (rotary switch F), each with a car "
                     "plugged in, on a serial port, for trying `twcm master` without hardware.")
-    p.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB1 or a pty path")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", help="serial device, e.g. /dev/ttyUSB1 or a pty path")
+    where.add_argument("--pty", action="store_true",
+                       help="make a virtual serial link and print the device to give "
+                            "`twcm master --port`")
     p.add_argument("--slaves", type=_number(int, 1, 3), default=1, metavar="N",
                    help="how many slave TWCs (1-3, default 1)")
     p.add_argument("--protocol", type=int, choices=(1, 2), default=2,
@@ -80,11 +84,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"twcm sim: error: --vin given {len(args.vin)} times for {args.slaves} "
               "slave(s); give at most one per slave", file=sys.stderr)
         return 2
+    link = None
+    if args.pty:
+        link = PtyLink()
+        args.port = link.a
     try:
         port = open_port(args.port)
     except PortError as e:
         print(f"twcm sim: error: {e}", file=sys.stderr)
         return 2
+    if link is not None:
+        print(f"twcm sim: virtual serial link ready; run the master on its other end:\n"
+              f"  twcm master --port {link.b} --wiring-max-amps-all 40 "
+              f"--wiring-max-amps-per-twc 32 --fallback-amps 40", flush=True)
     rng = random.Random(args.seed)
     sim = SerialSlaves(port)
     ids: set[int] = set()
@@ -121,3 +133,5 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         port.close()
+        if link is not None:
+            link.close()
