@@ -1,0 +1,82 @@
+# Where the bus side and the MQTT side of a master meet. The ESP32 firmware
+# (device/app.py, umqtt.simple) and `twcm master --broker` (paho-mqtt) both
+# run a Hub, so that both behave the same way on the MQTT contract.
+#
+#     hub = Hub(master, leases, contract, version)
+#     # bus thread, every loop:      hub.bus_tick(now_ms, utc_s)
+#     # MQTT side, on a command:     hub.command(topic, payload, now_ms, utc_s)
+#     # MQTT side, every loop:       for topic, text, retain in hub.outbox(now_ms, uptime_s, heap):
+#     #                                  publish(...)  then hub.sent(now_ms) if it was the state
+#
+# The two sides may run in different threads: the leases and the event
+# queue are shared under a lock, held only for short, bounded work.
+import _thread
+
+from twc import state
+
+MAX_EVENTS = 32  # events kept while the broker is away; the oldest go first
+
+
+class Hub:
+    def __init__(self, master, leases, contract, version):
+        self.master = master
+        self.leases = leases
+        self.contract = contract
+        self.version = version
+        self.lock = _thread.allocate_lock()
+        self.events = []
+        self.dropped = 0
+        self.watch = state.StateWatch(master, leases)
+        master.on_event = self._master_event
+        leases.on_event = self._lease_event
+
+    def _queue(self, text):
+        # Called with the lock held, or from the bus thread inside bus_tick.
+        if len(self.events) >= MAX_EVENTS:
+            self.events.pop(0)
+            self.dropped += 1
+        self.events.append(text)
+
+    def _master_event(self, kind, twc_id, detail):
+        # The master runs in the bus thread, outside the lock.
+        with self.lock:
+            self._queue(state.event_json(kind, twc_id))
+
+    def _lease_event(self, kind, event):
+        # Called from inside bus_tick() or command(), which hold the lock.
+        self._queue(state.event_json(event))
+
+    def bus_tick(self, now_ms, utc_s):
+        """The leases' share of the bus loop: expiry, schedule, fallback."""
+        with self.lock:
+            self.leases.tick(now_ms, utc_s)
+
+    def command(self, topic, payload, now_ms, utc_s):
+        """An MQTT command arrived; returns True if it was accepted."""
+        with self.lock:
+            return self.contract.handle(topic, payload, now_ms, utc_s)
+
+    def outbox(self, now_ms, uptime_s, free_heap):
+        """(topic, text, retain) to publish now: queued events, then the
+        state if it changed or is due."""
+        out = []
+        with self.lock:
+            while self.events:
+                out.append((self.contract.event_topic, self.events.pop(0), False))
+        if self.watch.due(now_ms):
+            out.append((self.contract.state_topic,
+                        state.state_json(self.master, self.leases, uptime_s,
+                                         self.version, free_heap), True))
+        return out
+
+    def sent(self, now_ms):
+        """The state from outbox() was published."""
+        self.watch.published(now_ms)
+
+    def requeue(self, items):
+        """Events that could not be published go back to the front."""
+        with self.lock:
+            for topic, text, retain in reversed(items):
+                if topic == self.contract.event_topic:
+                    self.events.insert(0, text)
+            del self.events[MAX_EVENTS:]
