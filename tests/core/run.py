@@ -5,16 +5,19 @@ Test modules are tests/core/test_*.py with plain `def test_xxx():` functions and
 by tests/conftest.py). pytest collects the same files under CPython.
 
     micropython tests/core/run.py [-v] [-k SUBSTR] [test_module ...]     # unix port
+    micropython tests/core/run.py tests/device [...]    # the tests of another folder
     python tests/core/run.py ...                                         # CPython
     node tools/mpy-wasm/run.mjs --lib firmware --lib tests/core \\
         --lib tests/fixtures:/fixtures -c 'import run; await run.amain()'  # wasm port
 
 `twc` (firmware/) must be importable: tools/test sets MICROPYPATH; failing that, the runner
 adds <repo>/firmware to sys.path itself when it can find it. Modules are found with
-os.listdir in the directory of support.py, or named on the command line / in `names`.
+os.listdir in the directory of support.py (or in the folder given on the command line, which
+is then put first on sys.path), or named on the command line / in `names`.
 
-Ends with exactly one line `core (<impl>[ wasm]): N passed, N failed` and exits 1 (sys.exit) if
-any test failed, a module did not import, or no test ran at all.
+Ends with exactly one line `<folder> (<impl>[ wasm]): N passed, N failed` (`core (...)` for
+tests/core) and exits 1 (sys.exit) if any test failed, a module did not import, or no test ran
+at all.
 """
 
 import sys
@@ -45,6 +48,7 @@ def _isdir(path):
 
 
 _HERE = _dirname(getattr(support, "__file__", "./support.py").replace("\\", "/"))
+_SUITE = [_HERE, "core"]  # the folder whose tests run, and its name in the closing line
 
 if os is not None:
     _fw = _HERE + "/../../firmware"
@@ -65,7 +69,7 @@ def _discover():
     if os is None or not hasattr(os, "listdir"):
         raise RuntimeError("no os.listdir here: name the test modules")
     names = []
-    for f in os.listdir(_HERE):
+    for f in os.listdir(_SUITE[0]):
         if f.startswith("test_") and f.endswith(".py"):
             names.append(f[:-3])
     names.sort()
@@ -84,6 +88,11 @@ def _parse_args(argv):
             pattern = argv[i]
         elif a == "-v":
             verbose = True
+        elif _isdir(a):  # another folder of tests
+            a = a.rstrip("/")
+            _SUITE[0] = a
+            _SUITE[1] = a[a.rfind("/") + 1 :]
+            sys.path.insert(0, a)
         else:
             if a.endswith(".py"):
                 a = a[:-3]
@@ -163,8 +172,8 @@ def _finish(names, counts, failures):
         for f in failures:
             print("  " + f)
     if passed + failed == 0:
-        print("no tests found in %s (modules: %s)" % (_HERE, ", ".join(names) or "none"))
-    print("core (%s): %d passed, %d failed" % (TAG, passed, failed))
+        print("no tests found in %s (modules: %s)" % (_SUITE[0], ", ".join(names) or "none"))
+    print("%s (%s): %d passed, %d failed" % (_SUITE[1], TAG, passed, failed))
     if failed or passed == 0:
         sys.exit(1)
 
