@@ -27,6 +27,8 @@ class Hub:
         self.events = []
         self.dropped = 0
         self.watch = state.StateWatch(master, leases)
+        # Set by a runtime that measures its bus loop (int), else None.
+        self.loop_max_ms = None  # type: int | None
         master.on_event = self._master_event
         leases.on_event = self._lease_event
 
@@ -66,7 +68,7 @@ class Hub:
         if self.watch.due(now_ms):
             out.append((self.contract.state_topic,
                         state.state_json(self.master, self.leases, uptime_s,
-                                         self.version, free_heap), True))
+                                         self.version, free_heap, self.loop_max_ms), True))
         return out
 
     def sent(self, now_ms):

@@ -64,8 +64,12 @@ def _slave(s, leases):
            _num(leases.cap_of(s.index))))
 
 
-def state_json(master, leases, uptime_s, version, free_heap):
-    """The retained state message (docs/mqtt.md, twcm/<site>/state)."""
+def state_json(master, leases, uptime_s, version, free_heap, loop_max_ms=None):
+    """The retained state message (docs/mqtt.md, twcm/<site>/state).
+
+    loop_max_ms: the longest pass of the bus loop since start, where the
+    runtime measures it (the ESP32 firmware does).
+    """
     lim = master.limits
     slaves = ",".join(_slave(s, leases) for s in master.slots
                       if s.status != FREE)
@@ -74,12 +78,12 @@ def state_json(master, leases, uptime_s, version, free_heap):
         "\"limit_amps\":%d,\"lease_left_s\":%s,\"schedule_windows\":%d,"
         "\"time_valid\":%s,\"wiring_max_amps_all\":%d,"
         "\"wiring_max_amps_per_twc\":%d,\"fallback_amps\":%d,\"min_amps\":%d,"
-        "\"free_heap\":%s,\"slaves\":[%s]}"
+        "\"free_heap\":%s,\"loop_max_ms\":%s,\"slaves\":[%s]}"
         % (_text(version), uptime_s, leases.mode, leases.source, lim.site,
            _num(leases.lease_left_s), leases.windows,
            "true" if leases.time_valid else "false", lim.wiring_all,
            lim.wiring_per_twc, lim.fallback, lim.min_amps, _num(free_heap),
-           slaves))
+           _num(loop_max_ms), slaves))
 
 
 def event_json(event, twc_id=None):

@@ -36,7 +36,10 @@ def test_state_of_a_master_without_slaves():
         "source": "fallback", "limit_amps": 6, "lease_left_s": None,
         "schedule_windows": 0, "time_valid": False,
         "wiring_max_amps_all": 40, "wiring_max_amps_per_twc": 32,
-        "fallback_amps": 6, "min_amps": 8, "free_heap": 81234, "slaves": []}
+        "fallback_amps": 6, "min_amps": 8, "free_heap": 81234,
+        "loop_max_ms": None, "slaves": []}
+    d = json.loads(state.state_json(m, lv, 3600, "0.1.0", 81234, 37))
+    assert d["loop_max_ms"] == 37
 
 
 def test_state_shows_the_lease_and_the_slaves():

@@ -1,0 +1,247 @@
+# The firmware: bus master, leases and MQTT link, unattended.
+#
+# Two threads. The bus thread reads the UART, runs the master and the
+# leases, and feeds the watchdog; it never touches the network, so nothing
+# the network does (a connect, a DNS lookup, a dead broker) can hold the
+# bus up. The main thread brings the network up, keeps the clock, runs the
+# MQTT link and publishes state and events. They meet in twc.hub.Hub.
+#
+# A bad or missing config is printed on the console every 10 s. The device
+# still heartbeats the slaves if it can open the bus: at the fallback when
+# the wiring limits are valid, otherwise offering no current at all.
+import gc
+import sys
+import time
+
+import _thread
+
+from twc.ticks import ticks_add, ticks_diff, ticks_ms
+
+VERSION = "0.1.0"
+EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0  # to Unix time
+MAIN_SLEEP_MS = 20
+BUS_IDLE_MS = 2  # the bus thread sleeps this long when nothing arrived
+WDT_MS = 10000
+COMPLAIN_MS = 10000
+BUS_STACK = 8192
+
+
+def _env(name):
+    try:
+        from os import getenv
+    except ImportError:  # the ESP32 has no environment
+        return None
+    return getenv(name)
+
+
+def _client_id(site):
+    try:
+        from machine import unique_id
+        from binascii import hexlify
+        return "twcm-" + hexlify(unique_id()).decode()
+    except (ImportError, AttributeError):
+        return "twcm-" + site
+
+
+def _utc():
+    """Unix seconds now (an int; on a 32-bit port a heap object)."""
+    return int(time.time()) + EPOCH_OFFSET
+
+
+class Device:
+    def __init__(self, config_path, boards_dir, bus_path=None):
+        from device import board as boards
+        from device import config as configs
+        from twc.master import Master
+        from twc.share import Limits
+
+        self.errors = []
+        cfg, errors = configs.load(config_path)
+        self.errors += errors
+        self.cfg = cfg
+        self.board = None
+        if cfg.get("board"):
+            b, errors = boards.load(cfg["board"], boards_dir)
+            self.errors += ["board " + cfg["board"] + ": " + e for e in errors]
+            self.board = b
+        if cfg.get("limits_ok"):
+            limits = Limits(cfg["wiring_max_amps_all"], cfg["wiring_max_amps_per_twc"],
+                            cfg["fallback_amps"], cfg["min_amps"])
+        else:
+            limits = Limits(5, 5, 0)  # no valid wiring limits: offer nothing
+        self.bus = None
+        if self.board is not None:
+            from device import rs485
+            try:
+                self.bus = rs485.open_bus(self.board, bus_path)
+            except (OSError, ValueError) as e:
+                self.errors.append("bus: " + str(e))
+        send = self.bus.write if self.bus is not None else _discard
+        self.master = Master(send, limits, master_id=cfg.get("master_id", 0x7777),
+                             now=ticks_ms())
+        self.schedule_path = config_path.rsplit("/", 1)[0] + "/schedule.json" \
+            if "/" in config_path else "schedule.json"
+        self.hub = None
+        self.link = None
+        self.net = None
+        self.utc = None
+        self.max_gap_ms = 0  # longest time between two bus loop passes
+        self.running = True
+        self.bus_error = None
+        if cfg.get("limits_ok") and cfg.get("site") and not self.errors:
+            self._mqtt_side()
+
+    def _mqtt_side(self):
+        from twc.contract import Contract
+        from twc.hub import Hub
+        from twc.leases import Leases
+        leases = Leases(self.master)
+        try:
+            with open(self.schedule_path) as f:
+                leases.restore(f.read())
+        except OSError:
+            pass
+        contract = Contract(self.cfg["site"], leases, self._store_schedule)
+        self.hub = Hub(self.master, leases, contract, VERSION)
+        from device.net import Network
+        self.net = Network(self.board, self.cfg)
+        if self.net.error:
+            self.errors.append(self.net.error)
+        if self.cfg["broker"] is not None:
+            from device.link import Link
+            self.link = Link(self.cfg["broker"], contract, _client_id(self.cfg["site"]),
+                             self._on_command)
+
+    def _store_schedule(self, text):
+        try:
+            with open(self.schedule_path, "w") as f:
+                f.write(text)
+        except OSError as e:
+            print("schedule not stored:", e)
+
+    def _on_command(self, topic, payload):
+        hub = self.hub
+        if hub is not None:
+            hub.command(topic, payload, ticks_ms(), self.utc)
+
+    # -- the bus thread ----------------------------------------------------
+
+    def bus_loop(self):
+        try:
+            self._bus_loop()
+        except BaseException as e:  # noqa: the main thread must learn of it
+            self.bus_error = e
+            sys.print_exception(e)
+
+    def _bus_loop(self):
+        wdt = None
+        if self.board is not None and self.board["mcu"] == "esp32":
+            from machine import WDT
+            wdt = WDT(timeout=WDT_MS)
+        buf = bytearray(256)
+        m = self.master
+        bus = self.bus
+        hub = self.hub
+        last = ticks_ms()
+        next_utc = last
+        while self.running:
+            now = ticks_ms()
+            gap = ticks_diff(now, last)
+            if gap > self.max_gap_ms:
+                self.max_gap_ms = gap
+                if hub is not None:
+                    hub.loop_max_ms = gap
+            n = bus.readinto(buf) if bus is not None else 0
+            if n:
+                m.handle_bytes(buf, now, n)
+            m.tick(now)
+            if hub is not None:
+                if ticks_diff(now, next_utc) >= 0:
+                    next_utc = ticks_add(now, 1000)
+                    self.utc = _utc()
+                hub.bus_tick(now, self.utc)
+            if wdt is not None:
+                wdt.feed()
+            last = ticks_ms()
+            if not n:
+                time.sleep_ms(BUS_IDLE_MS)
+
+    # -- the main thread ---------------------------------------------------
+
+    def complain(self):
+        for e in self.errors:
+            print("twcm config error:", e)
+        if self.errors:
+            print("twcm: running safe:", "fallback" if self.cfg.get("limits_ok")
+                  else "no current offered", "- fix the config and restart")
+
+    def main_loop(self, run_for_ms=0):
+        start = ticks_ms()
+        uptime_s = 0
+        next_second = ticks_add(start, 1000)
+        next_complain = start
+        while True:
+            now = ticks_ms()
+            if run_for_ms and ticks_diff(now, start) >= run_for_ms:
+                break
+            if self.bus_error is not None:
+                raise self.bus_error  # main.py resets the board
+            if ticks_diff(now, next_second) >= 0:
+                next_second = ticks_add(next_second, 1000)
+                uptime_s += 1
+            if self.errors and ticks_diff(now, next_complain) >= 0:
+                next_complain = ticks_add(now, COMPLAIN_MS)
+                self.complain()
+            net = self.net
+            link = self.link
+            hub = self.hub
+            if net is not None:
+                net.step(now)
+                if link is not None and hub is not None and net.up():
+                    link.step(now)
+                    if link.connected():
+                        self._publish(link, hub, now, uptime_s)
+            time.sleep_ms(MAIN_SLEEP_MS)
+
+    def _publish(self, link, hub, now, uptime_s):
+        items = hub.outbox(now, uptime_s, gc.mem_free())
+        for i in range(len(items)):
+            topic, text, retain = items[i]
+            if not link.publish(topic, text, retain, now):
+                hub.requeue(items[i:])
+                return
+            if topic == hub.contract.state_topic:
+                hub.sent(now)
+
+    def stop(self):
+        self.running = False
+
+
+def _discard(view):
+    pass
+
+
+def main(config_path=None, boards_dir=None, run_for_ms=0):
+    """Start the device. On the unix port, TWCM_CONFIG, TWCM_BOARDS and
+    TWCM_BUS name the config file, the boards folder and the serial device."""
+    config_path = config_path or _env("TWCM_CONFIG") or "/config.json"
+    boards_dir = boards_dir or _env("TWCM_BOARDS") or "/boards"
+    print("twcm", VERSION, "config", config_path)
+    dev = Device(config_path, boards_dir, _env("TWCM_BUS"))
+    dev.complain()
+    gc.collect()
+    try:
+        _thread.stack_size(BUS_STACK)
+    except (AttributeError, ValueError):
+        pass
+    _thread.start_new_thread(dev.bus_loop, ())
+    try:
+        dev.main_loop(run_for_ms)
+    finally:
+        dev.stop()
+    return dev
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,106 @@
+# The device's MQTT link, on umqtt.simple. It runs in the main thread,
+# where a connect, a DNS lookup or a slow broker may block for seconds: the
+# bus has a thread of its own (device/app.py) and never waits for this.
+#
+#     link = Link(broker_cfg, contract, client_id, on_command)
+#     link.step(now_ms)                 # often: connects, reads, pings
+#     link.publish(topic, text, retain)
+#
+# A lost connection is retried with a doubling back-off (1 s to 60 s);
+# subscriptions are renewed on every connect. The broker publishes the
+# retained last will `online` = false when the link dies, and the link
+# publishes a retained true once connected.
+from twc.ticks import ticks_add, ticks_diff
+
+BACKOFF_MIN_MS = 1000
+BACKOFF_MAX_MS = 60000
+
+
+class Link:
+    def __init__(self, broker, contract, client_id, on_command):
+        self.broker = broker
+        self.contract = contract
+        self.client_id = client_id
+        self.on_command = on_command  # on_command(topic, payload)
+        self.client = None
+        self.backoff = BACKOFF_MIN_MS
+        self.next_try = 0
+        self.last_ping = 0
+        self.connects = 0
+        self.last_error = None
+
+    def connected(self):
+        return self.client is not None
+
+    def _make_client(self):
+        from umqtt.simple import MQTTClient
+        b = self.broker
+        kw = {}
+        if b["tls"]:
+            kw["ssl"] = True
+            kw["ssl_params"] = {"server_hostname": b["host"]}
+        return MQTTClient(self.client_id, b["host"], b["port"], b["user"],
+                          b["password"], b["keepalive_s"], **kw)
+
+    def _connect(self, now):
+        c = None
+        try:
+            c = self._make_client()
+            c.set_callback(self.on_command)
+            c.set_last_will(self.contract.online_topic, b"false", True, 1)
+            c.connect()
+            for t in self.contract.subscriptions():
+                c.subscribe(t, 1)
+            c.publish(self.contract.online_topic, b"true", True, 1)
+        except Exception as e:  # OSError, MQTTException, MemoryError...
+            self.last_error = repr(e)
+            if c is not None:
+                try:
+                    c.sock.close()
+                except Exception:
+                    pass
+            self.next_try = ticks_add(now, self.backoff)
+            self.backoff = min(self.backoff * 2, BACKOFF_MAX_MS)
+            return False
+        self.client = c
+        self.backoff = BACKOFF_MIN_MS
+        self.last_ping = now
+        self.connects += 1
+        self.last_error = None
+        return True
+
+    def _drop(self, now, e):
+        self.last_error = repr(e)
+        c = self.client
+        self.client = None
+        if c is not None:
+            try:
+                c.sock.close()
+            except Exception:
+                pass
+        self.next_try = ticks_add(now, self.backoff)
+
+    def step(self, now):
+        """Connect when due; otherwise read what arrived and ping."""
+        if self.client is None:
+            if ticks_diff(now, self.next_try) >= 0:
+                self._connect(now)
+            return
+        try:
+            self.client.check_msg()
+            if ticks_diff(now, self.last_ping) >= self.broker["keepalive_s"] * 500:
+                self.last_ping = now
+                self.client.ping()
+        except Exception as e:
+            self._drop(now, e)
+
+    def publish(self, topic, text, retain, now):
+        """Publish at QoS 0; False if not connected or the link broke."""
+        if self.client is None:
+            return False
+        try:
+            self.client.publish(topic, text, retain, 0)
+            return True
+        except Exception as e:
+            self._drop(now, e)
+            return False
