@@ -85,7 +85,7 @@ class Device:
         self.link = None
         self.net = None
         self.utc = None
-        self.max_gap_ms = 0  # longest time between two bus loop passes
+        self.max_gap_ms = 0  # longest time between the starts of two bus loop passes
         self.running = True
         self.bus_error = None
         if cfg.get("limits_ok") and cfg.get("site") and not self.errors:
@@ -96,13 +96,13 @@ class Device:
         from twc.hub import Hub
         from twc.leases import Leases
         leases = Leases(self.master)
+        contract = Contract(self.cfg["site"], leases)
+        self.hub = Hub(self.master, leases, contract, VERSION, self._store_schedule)
         try:
             with open(self.schedule_path) as f:
-                leases.restore(f.read())
+                leases.restore(f.read())  # after the Hub: it reports a bad file
         except OSError:
             pass
-        contract = Contract(self.cfg["site"], leases, self._store_schedule)
-        self.hub = Hub(self.master, leases, contract, VERSION)
         from device.net import Network
         self.net = Network(self.board, self.cfg)
         if self.net.error:
@@ -110,7 +110,7 @@ class Device:
         if self.cfg["broker"] is not None:
             from device.link import Link
             self.link = Link(self.cfg["broker"], contract, _client_id(self.cfg["site"]),
-                             self._on_command)
+                             self._on_command, self.hub.connected)
 
     def _store_schedule(self, text):
         try:
@@ -146,7 +146,8 @@ class Device:
         next_utc = last
         while self.running:
             now = ticks_ms()
-            gap = ticks_diff(now, last)
+            gap = ticks_diff(now, last)  # from the start of the last pass
+            last = now
             if gap > self.max_gap_ms:
                 self.max_gap_ms = gap
                 if hub is not None:
@@ -162,7 +163,6 @@ class Device:
                 hub.bus_tick(now, self.utc)
             if wdt is not None:
                 wdt.feed()
-            last = ticks_ms()
             if not n:
                 time.sleep_ms(BUS_IDLE_MS)
 

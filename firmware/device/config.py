@@ -19,7 +19,7 @@ def _site_ok(site):
     if not isinstance(site, str) or not 1 <= len(site) <= 32:
         return False
     for ch in site:
-        if not (ch.isalpha() or ch.isdigit() or ch in "-_"):
+        if not ("a" <= ch <= "z" or "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in "-_"):
             return False
     return True
 

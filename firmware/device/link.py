@@ -2,7 +2,7 @@
 # where a connect, a DNS lookup or a slow broker may block for seconds: the
 # bus has a thread of its own (device/app.py) and never waits for this.
 #
-#     link = Link(broker_cfg, contract, client_id, on_command)
+#     link = Link(broker_cfg, contract, client_id, on_command, on_connect)
 #     link.step(now_ms)                 # often: connects, reads, pings
 #     link.publish(topic, text, retain)
 #
@@ -17,11 +17,12 @@ BACKOFF_MAX_MS = 60000
 
 
 class Link:
-    def __init__(self, broker, contract, client_id, on_command):
+    def __init__(self, broker, contract, client_id, on_command, on_connect):
         self.broker = broker
         self.contract = contract
         self.client_id = client_id
         self.on_command = on_command  # on_command(topic, payload)
+        self.on_connect = on_connect  # on_connect(): after every (re)connect
         self.client = None
         self.backoff = BACKOFF_MIN_MS
         self.next_try = 0
@@ -67,6 +68,7 @@ class Link:
         self.last_ping = now
         self.connects += 1
         self.last_error = None
+        self.on_connect()
         return True
 
     def _drop(self, now, e):

@@ -4,14 +4,16 @@
 # behave the same.
 from twc.leases import SCHEDULE_TOPIC, SITE_TOPIC
 
+# What handle() accepted.
+SITE = "site"
+TWC = "twc"
+SCHEDULE = "schedule"
+
 
 class Contract:
-    def __init__(self, site, leases, on_schedule_stored=None):
+    def __init__(self, site, leases):
         self.prefix = "twcm/" + site + "/"
         self.leases = leases
-        # Called with the schedule's JSON text after a schedule is accepted,
-        # so that it survives a reboot.
-        self.on_schedule_stored = on_schedule_stored
         self.state_topic = self.prefix + "state"
         self.event_topic = self.prefix + "event"
         self.online_topic = self.prefix + "online"
@@ -22,20 +24,18 @@ class Contract:
         return (p + SITE_TOPIC, p + "twc/+/" + SITE_TOPIC, p + SCHEDULE_TOPIC)
 
     def handle(self, topic, payload, now_ms, utc_s):
-        """Route one command; returns True if it was accepted."""
+        """Route one command. Returns what it accepted: SITE, TWC or
+        SCHEDULE, or None if it was rejected or not ours."""
         if isinstance(topic, bytes):
             topic = topic.decode()
         if not topic.startswith(self.prefix):
-            return False
+            return None
         rest = topic[len(self.prefix):]
         if rest == SITE_TOPIC:
-            return self.leases.site_lease(payload, now_ms)
+            return SITE if self.leases.site_lease(payload, now_ms) else None
         if rest == SCHEDULE_TOPIC:
-            ok = self.leases.schedule(payload, now_ms, utc_s)
-            if ok and self.on_schedule_stored is not None:
-                self.on_schedule_stored(self.leases.persist())
-            return ok
+            return SCHEDULE if self.leases.schedule(payload, now_ms, utc_s) else None
         if rest.startswith("twc/") and rest.endswith("/" + SITE_TOPIC):
             twc_id = rest[4:len(rest) - len(SITE_TOPIC) - 1]
-            return self.leases.twc_lease(twc_id, payload, now_ms)
-        return False
+            return TWC if self.leases.twc_lease(twc_id, payload, now_ms) else None
+        return None

@@ -2,33 +2,42 @@
 # (device/app.py, umqtt.simple) and `twcm master --broker` (paho-mqtt) both
 # run a Hub, so that both behave the same way on the MQTT contract.
 #
-#     hub = Hub(master, leases, contract, version)
+#     hub = Hub(master, leases, contract, version, store_schedule)
 #     # bus thread, every loop:      hub.bus_tick(now_ms, utc_s)
 #     # MQTT side, on a command:     hub.command(topic, payload, now_ms, utc_s)
+#     # MQTT side, on (re)connect:   hub.connected()
 #     # MQTT side, every loop:       for topic, text, retain in hub.outbox(now_ms, uptime_s, heap):
 #     #                                  publish(...)  then hub.sent(now_ms) if it was the state
 #
+# store_schedule(text), if given, keeps an accepted schedule (JSON text)
+# where a restart finds it (leases.restore); it is called outside the lock,
+# so a slow flash write never holds the bus thread up. Events of the master
+# and the leases are queued for MQTT; callbacks they had before still run.
 # The two sides may run in different threads: the leases and the event
 # queue are shared under a lock, held only for short, bounded work.
 import _thread
 
 from twc import state
+from twc.contract import SCHEDULE
 
 MAX_EVENTS = 32  # events kept while the broker is away; the oldest go first
 
 
 class Hub:
-    def __init__(self, master, leases, contract, version):
+    def __init__(self, master, leases, contract, version, store_schedule=None):
         self.master = master
         self.leases = leases
         self.contract = contract
         self.version = version
+        self.store_schedule = store_schedule
         self.lock = _thread.allocate_lock()
         self.events = []
         self.dropped = 0
         self.watch = state.StateWatch(master, leases)
         # Set by a runtime that measures its bus loop (int), else None.
         self.loop_max_ms = None  # type: int | None
+        self._master_before = master.on_event
+        self._lease_before = leases.on_event
         master.on_event = self._master_event
         leases.on_event = self._lease_event
 
@@ -43,10 +52,12 @@ class Hub:
         # The master runs in the bus thread, outside the lock.
         with self.lock:
             self._queue(state.event_json(kind, twc_id))
+        self._master_before(kind, twc_id, detail)
 
     def _lease_event(self, kind, event):
         # Called from inside bus_tick() or command(), which hold the lock.
         self._queue(state.event_json(event))
+        self._lease_before(kind, event)
 
     def bus_tick(self, now_ms, utc_s):
         """The leases' share of the bus loop: expiry, schedule, fallback."""
@@ -55,8 +66,19 @@ class Hub:
 
     def command(self, topic, payload, now_ms, utc_s):
         """An MQTT command arrived; returns True if it was accepted."""
+        store = self.store_schedule
+        text = None
         with self.lock:
-            return self.contract.handle(topic, payload, now_ms, utc_s)
+            accepted = self.contract.handle(topic, payload, now_ms, utc_s)
+            if accepted == SCHEDULE and store is not None:
+                text = self.leases.persist()
+        if store is not None and text is not None:
+            store(text)
+        return accepted is not None
+
+    def connected(self):
+        """The link (re)connected: publish the state at once."""
+        self.watch.force()
 
     def outbox(self, now_ms, uptime_s, free_heap):
         """(topic, text, retain) to publish now: queued events, then the

@@ -20,6 +20,7 @@ MASTER_SIGN = 0x77
 MAX_SLAVES = 3
 
 HEARTBEAT_MS = 1000  # each slave hears from the master this often
+HURRY_MS = 250  # a new limit goes out this soon after the last heartbeat
 REPLY_MS = 150  # after a heartbeat or request, time left for the reply
 QUIET_MS = 10  # the bus must have been quiet this long before we send
 RX_STALE_MS = 50  # a partial frame with no byte for this long is dead
@@ -70,6 +71,7 @@ class Master:
         self.last_rx = ticks_add(now, -QUIET_MS)
         self.next_query = 0  # slot index to look at first for queries
         self.tx_frames = 0
+        self.site_seen = limits.site  # to notice a new site limit
         self.foreign_id = -1  # last second master seen
         self.foreign_at = ticks_add(now, -NOTICE_MS)
         self.refused_at = ticks_add(now, -NOTICE_MS)
@@ -236,6 +238,7 @@ class Master:
     def tick(self, now):
         """Do what is due at time now; sends at most one frame."""
         self._expire(now)
+        self._hurry(now)
         if ticks_diff(now, self.wait_until) < 0:
             return
         quiet = ticks_diff(now, self.last_rx)
@@ -257,6 +260,21 @@ class Master:
             self._linkready_frame(now)
         elif not soon:
             self._query(now)
+
+    def _hurry(self, now):
+        """A new site limit or cap: heartbeat the slaves early, so that the
+        change reaches them in a fraction of a second, not up to one."""
+        site = self.limits.site
+        changed = site != self.site_seen
+        self.site_seen = site
+        for s in self.slots:
+            if s.status == LINKED and (changed or s.cap != s.cap_seen):
+                s.cap_seen = s.cap
+                soon = ticks_add(s.last_hb, HURRY_MS)
+                if ticks_diff(soon, now) < 0:
+                    soon = now
+                if ticks_diff(soon, s.next_hb) < 0:
+                    s.next_hb = soon
 
     def _expire(self, now):
         for s in self.slots:
@@ -290,6 +308,7 @@ class Master:
             ca = 0
         n = proto.master_heartbeat(self._tx, self.id, s.id, cmd, ca)
         s.awaiting = True
+        s.last_hb = now
         nxt = ticks_add(s.next_hb, HEARTBEAT_MS)
         if ticks_diff(nxt, now) <= 0:  # fell behind: do not try to catch up
             nxt = ticks_add(now, HEARTBEAT_MS)

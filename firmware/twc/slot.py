@@ -32,6 +32,7 @@ class Slot:
         self.protocol = 1
         self.max_ca = 0  # the slave's own rating, from its linkready
         self.cap = 80  # a per-TWC cap set from outside (amps)
+        self.cap_seen = 80  # the cap the master last acted on
         # From its last heartbeat:
         self.state = 0
         self.limit_ca = 0  # the limit it says it applies
@@ -39,6 +40,7 @@ class Slot:
         self.last_seen = 0
         self.linked_at = 0
         self.next_hb = 0
+        self.last_hb = 0
         self.awaiting = False  # a heartbeat was sent, its reply not yet seen
         # Current sharing, in whole amps (see share.py):
         self.target = 0  # what the sharing rules want this slave to offer

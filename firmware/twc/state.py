@@ -143,6 +143,11 @@ class StateWatch:
                 return True
         return False
 
+    def force(self):
+        """Make the next due() true (e.g. after a reconnect: the broker
+        may have lost the retained state)."""
+        self._never = True
+
     def published(self, now_ms):
         """Call after publishing the state: its values become the reference."""
         self._fill(self._last)

@@ -122,7 +122,10 @@ def test_offers_stay_within_the_wiring_at_every_instant(limits, specs, acts, see
     w.bus.advance(3000)
     for a in acts:
         w.act(a)
-    # Settle: silent slaves are back, lost ones released, cars have ramped.
+    # Settle: faults end, silent slaves come back, lost ones are released
+    # and linked again, cars ramp.
+    for s in w.bus.slaves:
+        s.heal(w.bus.now)
     w.bus.advance(95_000)
 
     budget = w.limits.total()

@@ -1,13 +1,21 @@
 """`twcm master`: the firmware's bus master under CPython, on a serial port.
 
 For a Raspberry Pi or PC with a USB RS-485 adapter, and for tests on a pty.
+With --broker it serves the MQTT contract (docs/mqtt.md) as the ESP32 does.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twc.share import Limits, check_limits
+
+if TYPE_CHECKING:
+    from twcm.mqtt_link import Broker
 
 
 def _amps(text: str) -> int:
@@ -48,7 +56,46 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the master's TWC id (default 7777)")
     p.add_argument("--status-every", type=float, default=5.0, metavar="S",
                    help="print each slave's status every S seconds (0: never)")
+    p.add_argument("--broker", metavar="URL",
+                   help="serve the MQTT contract (docs/mqtt.md) on this broker: "
+                        "mqtt://[user[:password]@]host[:port] or mqtts://... (TLS); the "
+                        "password may come from $TWCM_MQTT_PASSWORD instead")
+    p.add_argument("--site", metavar="NAME",
+                   help="with --broker: the site in the topics twcm/<site>/..., "
+                        "1-32 letters, digits, - or _")
+    p.add_argument("--state-dir", type=Path, metavar="DIR",
+                   help="with --broker: where the schedule is kept "
+                        "(default $XDG_STATE_HOME/twcm/<site>)")
     p.set_defaults(run=run)
+
+
+def _error(message: str) -> int:
+    print(f"twcm master: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _mqtt(args: argparse.Namespace) -> tuple[Broker, str, Path] | None:
+    """(broker, site, state dir) from --broker, --site and --state-dir, None
+    without --broker; ValueError names the flag and the fix."""
+    if args.broker is None:
+        for flag, value in (("--site", args.site), ("--state-dir", args.state_dir)):
+            if value is not None:
+                raise ValueError(f"{flag} only applies with --broker URL; add it or drop {flag}")
+        return None
+    from twcm import mqtt_link
+    try:
+        broker = mqtt_link.parse_broker(args.broker, os.environ.get(mqtt_link.PASSWORD_ENV))
+    except ValueError as e:
+        raise ValueError(f"--broker: {e}") from None
+    site = args.site
+    if site is None:
+        raise ValueError("--site NAME is required with --broker: the site names the topics "
+                         "twcm/<site>/..., e.g. --site home")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", site):
+        raise ValueError(f"--site: {site!r} is not a site name: give 1-32 letters, digits, "
+                         "- or _ (it names the topics twcm/<site>/...)")
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return broker, site, args.state_dir or Path(base) / "twcm" / site
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,16 +104,20 @@ def run(args: argparse.Namespace) -> int:
                      args.fallback_amps, args.min_amps)
     except ValueError as e:
         flag = str(e).split(" ", 1)[0].replace("_", "-")
-        print(f"twcm master: error: --{flag}: {e}", file=sys.stderr)
-        return 2
+        return _error(f"--{flag}: {e}")
     limits = Limits(args.wiring_max_amps_all, args.wiring_max_amps_per_twc,
                     args.fallback_amps, args.min_amps)
+    try:
+        mqtt = _mqtt(args)
+    except ValueError as e:
+        return _error(str(e))
     from twcm.serial_master import SerialMaster, PortError
     try:
         runner = SerialMaster(args.port, limits, master_id=args.master_id,
                               status_every=args.status_every)
     except PortError as e:
-        print(f"twcm master: error: {e}", file=sys.stderr)
-        return 2
+        return _error(str(e))
     with runner:
+        if mqtt is not None:
+            runner.use_broker(*mqtt)
         return runner.run_forever()

@@ -141,6 +141,11 @@ class SimSlave:
         """The reset button: clears the error state of command 02."""
         self.pilot.error = False
 
+    def heal(self, now: int) -> None:
+        """End the injected faults: no more silence, no more bad frames."""
+        self._silent_until = now
+        self._corrupt = 0
+
     # -- input -------------------------------------------------------------
 
     def handle_bytes(self, data: bytes, now: int) -> None:
