@@ -15,12 +15,29 @@
 # and the leases are queued for MQTT; callbacks they had before still run.
 # The two sides may run in different threads: the leases and the event
 # queue are shared under a lock, held only for short, bounded work.
-import _thread
-
 from twc import state
 from twc.contract import SCHEDULE
 
 MAX_EVENTS = 32  # events kept while the broker is away; the oldest go first
+
+try:
+    from _thread import allocate_lock
+except ImportError:  # a port without threads (WebAssembly): nothing to guard
+
+    class _Unshared:
+        held = False
+
+        def __enter__(self):
+            self.held = True
+
+        def __exit__(self, *exc):
+            self.held = False
+
+        def locked(self):
+            return self.held
+
+    def allocate_lock():
+        return _Unshared()
 
 
 class Hub:
@@ -30,7 +47,7 @@ class Hub:
         self.contract = contract
         self.version = version
         self.store_schedule = store_schedule
-        self.lock = _thread.allocate_lock()
+        self.lock = allocate_lock()
         self.events = []
         self.dropped = 0
         self.watch = state.StateWatch(master, leases)
