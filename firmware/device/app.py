@@ -60,10 +60,14 @@ class Device:
         self.errors += errors
         self.cfg = cfg
         self.board = None
-        if cfg.get("board"):
-            b, errors = boards.load(cfg["board"], boards_dir)
-            self.errors += ["board " + cfg["board"] + ": " + e for e in errors]
+        name = cfg.get("board") or _only_board(boards_dir)
+        if name:
+            b, errors = boards.load(name, boards_dir)
+            self.errors += ["board " + name + ": " + e for e in errors]
             self.board = b
+        _forget("device.config")  # only needed at start: give their RAM back
+        _forget("device.board")
+        gc.collect()
         if cfg.get("limits_ok"):
             limits = Limits(cfg["wiring_max_amps_all"], cfg["wiring_max_amps_per_twc"],
                             cfg["fallback_amps"], cfg["min_amps"])
@@ -219,6 +223,27 @@ class Device:
 
 def _discard(view):
     pass
+
+
+def _forget(name):
+    """Unload a module that is done with, so that its code can be freed."""
+    sys.modules.pop(name, None)
+    pkg, _, attr = name.rpartition(".")
+    parent = sys.modules.get(pkg)
+    if parent is not None and hasattr(parent, attr):
+        delattr(parent, attr)
+
+
+def _only_board(boards_dir):
+    """The board when the config names none (it is missing or broken):
+    twcm flash puts exactly one board file on a device, so with it the bus
+    can still be heartbeated, offering no current."""
+    try:
+        from os import listdir
+        names = [n for n in listdir(boards_dir) if n.endswith(".json")]
+    except (ImportError, OSError):
+        return None
+    return names[0][:-5] if len(names) == 1 else None
 
 
 def main(config_path=None, boards_dir=None, run_for_ms=0):

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
 # firmware/ for twc and device, tests/.deps for umqtt.simple (fetched by
 # tools/setup, as `mpremote mip install umqtt.simple` puts it on a device).
-MICROPYPATH = f".frozen:{ROOT / 'firmware'}:{ROOT / 'tests' / '.deps'}"
+DEPS = ROOT / "tests" / ".deps"
 
 
 def device_config(broker: Mosquitto | None, **over: Any) -> dict[str, Any]:
@@ -35,8 +35,13 @@ class FirmwareRig:
     """Simulated slaves with cars on a pty, and the firmware on its other end."""
 
     def __init__(self, workdir: Path, config: dict[str, Any], slaves: int = 2,
-                 heapsize: str = "256K") -> None:
+                 heapsize: str = "256K", boards_dir: Path = ROOT / "boards",
+                 firmware_dir: Path = ROOT / "firmware", deps_dir: Path = DEPS) -> None:
         self.dir = workdir
+        self.boards_dir = boards_dir
+        # The firmware's files (sources, or .mpy as on a device), and umqtt.simple.
+        self.firmware_dir = firmware_dir
+        self.micropypath = f".frozen:{firmware_dir}:{deps_dir}"
         self.config_path = workdir / "config.json"
         self.config_path.write_text(json.dumps(config))
         self.heapsize = heapsize
@@ -59,10 +64,10 @@ class FirmwareRig:
 
     def start(self) -> None:
         env = {**os.environ, "TWCM_CONFIG": str(self.config_path),
-               "TWCM_BOARDS": str(ROOT / "boards"), "TWCM_BUS": self.link.b,
-               "MICROPYPATH": MICROPYPATH}
+               "TWCM_BOARDS": str(self.boards_dir), "TWCM_BUS": self.link.b,
+               "MICROPYPATH": self.micropypath}
         self.proc = subprocess.Popen(
-            [str(MICROPYTHON), "-X", f"heapsize={self.heapsize}", str(ROOT / "firmware" / "main.py")],
+            [str(MICROPYTHON), "-X", f"heapsize={self.heapsize}", str(self.firmware_dir / "main.py")],
             env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
 
     def kill(self) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from firmware_rig import FirmwareRig, device_config
+from firmware_rig import ROOT, FirmwareRig, device_config
 from mqtt_helpers import Watcher
 
 P = "twcm/test/"
@@ -163,5 +163,22 @@ def test_without_a_broker_the_device_runs_on_its_fallback(tmp_path):
     try:
         r.start()
         assert wait_until(lambda: r.applied() == [10.0, 10.0], 10), (r.applied(), r.console())
+    finally:
+        r.close()
+
+
+def test_without_a_config_the_only_board_is_used_and_no_current_offered(tmp_path):
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    (boards / "sim.json").write_text((ROOT / "boards" / "sim.json").read_text())
+    r = FirmwareRig(tmp_path, {}, boards_dir=boards)
+    r.config_path.unlink()  # no config at all
+    try:
+        r.start()
+        assert wait_until(lambda: all(s.mastered for s in r.slaves), 10), r.console()
+        time.sleep(2)
+        assert r.applied() == [0.0, 0.0]
+        out = r.console()
+        assert "config.json: not found" in out and "no current offered" in out
     finally:
         r.close()
