@@ -32,18 +32,12 @@
 # at the moment a lease runs out); in between it only compares ticks. It
 # allocates nothing, except for an event, and, while it follows a
 # schedule, utc_s - EPOCH at a window's start or end and once a minute.
-import json
-
+from twc import payloads
+from twc.payloads import EPOCH, Bad
 from twc.share import ABS_MAX
 from twc.slot import FREE
 from twc.ticks import ticks_add, ticks_diff
 
-EPOCH = 1704067200  # 2024-01-01T00:00:00Z: a clock before it is not set
-TTL_MIN = 5
-TTL_MAX = 3600
-HORIZON_S = 48 * 3600  # no window may end later than this after now
-MAX_WINDOWS = 48
-MAX_PAYLOAD = 4096  # bytes; longer payloads are refused unparsed
 EVAL_MS = 1000  # tick() re-evaluates at least this often
 RESYNC_MS = 60000  # and reads the UTC clock at least this often
 
@@ -56,123 +50,10 @@ SITE_TOPIC = "limit/set"
 SCHEDULE_TOPIC = "schedule/set"
 
 _HEX = "0123456789abcdefABCDEF"
-_REL_MAX = (1 << 30) - 1  # the largest small int on a 32-bit port
-
-
-class _Bad(Exception):
-    """A command is refused; the argument is the reason for the user."""
 
 
 def _no_event(kind, event):
     pass
-
-
-def _parse(payload):
-    if len(payload) > MAX_PAYLOAD:
-        raise _Bad("payload is larger than %d bytes" % MAX_PAYLOAD)
-    try:
-        return json.loads(payload)
-    except (ValueError, RuntimeError):  # RuntimeError: CPython's nesting limit
-        raise _Bad("payload is not valid JSON")
-
-
-def _number(d, key, where=""):
-    if key not in d:
-        raise _Bad(where + key + " is missing")
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-        raise _Bad(where + key + " must be a number")
-    return v
-
-
-def _whole(d, key, where=""):
-    if key not in d:
-        raise _Bad(where + key + " is missing")
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise _Bad(where + key + " must be a whole number")
-    return v
-
-
-def _amps(d, most, what, where=""):
-    """The amps field, floored to whole amps, within 0..most."""
-    v = _number(d, "amps", where)
-    if v < 0:
-        raise _Bad(where + "amps must not be negative")
-    if v > most:
-        raise _Bad("%samps %s is above the wiring limit %s (%d A)"
-                   % (where, v, what, most))
-    return int(v)
-
-
-def _lease(payload, most, what, last_seq):
-    """(amps, ttl_s, seq) of a lease payload, or raise _Bad.
-
-    seq is -1 when the payload has none; last_seq -1 when none is known.
-    """
-    d = _parse(payload)
-    if not isinstance(d, dict):
-        raise _Bad("payload must be a JSON object like "
-                   "{\"amps\": 16, \"ttl_s\": 60}")
-    amps = _amps(d, most, what)
-    ttl = _whole(d, "ttl_s")
-    if not TTL_MIN <= ttl <= TTL_MAX:
-        raise _Bad("ttl_s must be between %d and %d seconds, not %d"
-                   % (TTL_MIN, TTL_MAX, ttl))
-    seq = -1
-    if d.get("seq") is not None:
-        seq = _whole(d, "seq")
-        if seq < 0:
-            raise _Bad("seq must not be negative")
-        if seq < last_seq:
-            raise _Bad("seq %d is lower than the last accepted seq %d"
-                       % (seq, last_seq))
-    return amps, ttl, seq
-
-
-def _windows(data, most, now):
-    """Sorted (start, end, amps) tuples, in seconds since EPOCH.
-
-    now: the present in seconds since EPOCH, or None when restoring at boot
-    (then windows are not checked against the clock). With now, a window
-    that has begun starts at now.
-    """
-    if not isinstance(data, list):
-        raise _Bad("schedule must be a JSON list of windows "
-                   "{\"start\": ..., \"end\": ..., \"amps\": ...}")
-    if len(data) > MAX_WINDOWS:
-        raise _Bad("schedule has %d windows; at most %d are allowed"
-                   % (len(data), MAX_WINDOWS))
-    out = []
-    for i in range(len(data)):
-        w = data[i]
-        where = "windows[%d]: " % i
-        if not isinstance(w, dict):
-            raise _Bad(where + "must be an object with start, end and amps")
-        start = _whole(w, "start", where)
-        end = _whole(w, "end", where)
-        amps = _amps(w, most, "for all TWCs", where)
-        if end <= start:
-            raise _Bad(where + "end must be after start")
-        start -= EPOCH
-        end -= EPOCH
-        if now is not None:
-            if end <= now:
-                raise _Bad(where + "has already ended")
-            if end > now + HORIZON_S:
-                raise _Bad(where + "ends more than 48 h from now")
-            if start < now:
-                start = now
-        if start < 0 or end > _REL_MAX:
-            raise _Bad(where + "start and end must be Unix seconds "
-                       "from 2024 to 2057")
-        out.append((start, end, amps, i))
-    out.sort()
-    for k in range(1, len(out)):
-        if out[k][0] < out[k - 1][1]:
-            raise _Bad("windows[%d] overlaps windows[%d]"
-                       % (out[k - 1][3], out[k][3]))
-    return [(w[0], w[1], w[2]) for w in out]
 
 
 class Leases:
@@ -212,9 +93,9 @@ class Leases:
     def site_lease(self, payload, now_ms):
         """twcm/<site>/limit/set: the total for all TWCs. True if accepted."""
         try:
-            amps, ttl, seq = _lease(payload, self.master.limits.wiring_all,
+            amps, ttl, seq = payloads.lease(payload, self.master.limits.wiring_all,
                                     "for all TWCs", self._site_seq)
-        except _Bad as e:
+        except Bad as e:
             self._reject(SITE_TOPIC, e.args[0])
             return False
         self._site_live = True
@@ -232,10 +113,10 @@ class Leases:
             s = self._slot(twc_id_hex)
             i = s.index
             mine = self._cap_live[i] and self._cap_id[i] == s.id
-            amps, ttl, seq = _lease(payload, self.master.limits.wiring_per_twc,
+            amps, ttl, seq = payloads.lease(payload, self.master.limits.wiring_per_twc,
                                     "per TWC",
                                     self._cap_seq[i] if mine else -1)
-        except _Bad as e:
+        except Bad as e:
             self._reject(topic, e.args[0], twc_id_hex.upper())
             return False
         self._cap_live[i] = True
@@ -254,12 +135,12 @@ class Leases:
         """
         try:
             if utc_s is None or utc_s < EPOCH:
-                raise _Bad("the device has no valid time yet (no NTP "
+                raise Bad("the device has no valid time yet (no NTP "
                            "answer): schedules are refused until it has")
-            self._set_windows(_windows(_parse(payload),
+            self._set_windows(payloads.windows(payloads.parse(payload),
                                        self.master.limits.wiring_all,
                                        int(utc_s) - EPOCH))
-        except _Bad as e:
+        except Bad as e:
             self._reject(SCHEDULE_TOPIC, e.args[0])
             return False
         self._accepted(now_ms)
@@ -278,9 +159,9 @@ class Leases:
         tick() skips those that have ended.
         """
         try:
-            self._set_windows(_windows(_parse(text),
+            self._set_windows(payloads.windows(payloads.parse(text),
                                        self.master.limits.wiring_all, None))
-        except _Bad as e:
+        except Bad as e:
             self._emit({"event": "schedule_not_restored", "reason": e.args[0]})
             return False
         self._force = True
@@ -289,12 +170,12 @@ class Leases:
     def _slot(self, twc_id_hex):
         if len(twc_id_hex) != 4 or \
                 not all(c in _HEX for c in twc_id_hex):
-            raise _Bad("TWC id must be 4 hex digits, as in the state message")
+            raise Bad("TWC id must be 4 hex digits, as in the state message")
         twc_id = int(twc_id_hex, 16)
         for s in self.master.slots:
             if s.status != FREE and s.id == twc_id:
                 return s
-        raise _Bad("no TWC with id %04X is linked to this master" % twc_id)
+        raise Bad("no TWC with id %04X is linked to this master" % twc_id)
 
     def _set_windows(self, windows):
         self._windows = windows
