@@ -54,13 +54,7 @@ class Link:
                 c.subscribe(t, 1)
             c.publish(self.contract.online_topic, b"true", True, 1)
         except Exception as e:  # OSError, MQTTException, MemoryError...
-            self.last_error = repr(e)
-            if c is not None:
-                try:
-                    c.sock.close()
-                except Exception:
-                    pass
-            self.next_try = ticks_add(now, self.backoff)
+            self._give_up(now, c, e)
             self.backoff = min(self.backoff * 2, BACKOFF_MAX_MS)
             return False
         self.client = c
@@ -72,9 +66,13 @@ class Link:
         return True
 
     def _drop(self, now, e):
-        self.last_error = repr(e)
         c = self.client
         self.client = None
+        self._give_up(now, c, e)
+
+    def _give_up(self, now, c, e):
+        """Close what is left of a connection; try again after the back-off."""
+        self.last_error = repr(e)
         if c is not None:
             try:
                 c.sock.close()
