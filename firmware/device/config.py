@@ -119,12 +119,17 @@ def _broker(obj, cfg, errors):
     if pw is not None and not isinstance(pw, str):
         errors.append("broker.password: must be a string")
         return
+    ca = b.get("ca")
+    if ca is not None and (not isinstance(ca, str) or not tls):
+        errors.append("broker.ca: the path of a CA certificate (DER) on the device, "
+                      "for an mqtts:// broker")
+        return
     keep = b.get("keepalive_s", KEEPALIVE_S)
     if not _is_int(keep) or not 5 <= keep <= 600:
         errors.append("broker.keepalive_s: must be a whole number of seconds, 5-600")
         return
     cfg["broker"] = {"host": host, "port": port, "tls": tls, "user": user,
-                     "password": pw, "keepalive_s": keep}
+                     "password": pw, "keepalive_s": keep, "ca": ca}
 
 
 def validate(obj):

@@ -38,8 +38,7 @@ class Link:
         b = self.broker
         kw = {}
         if b["tls"]:
-            kw["ssl"] = True
-            kw["ssl_params"] = {"server_hostname": b["host"]}
+            kw["ssl"] = _tls_context(b.get("ca"))
         return MQTTClient(self.client_id, b["host"], b["port"], b["user"],
                           b["password"], b["keepalive_s"], **kw)
 
@@ -104,3 +103,21 @@ class Link:
         except Exception as e:
             self._drop(now, e)
             return False
+
+
+def _tls_context(ca_path):
+    """A TLS context for umqtt.simple (1.4 and later take one as `ssl`).
+
+    With broker.ca (a DER file on the device) the broker's certificate is
+    checked against it; without, the link is encrypted but the broker is
+    not authenticated, which the console says at every connect.
+    """
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_path:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=ca_path)
+    else:
+        print("twcm: TLS without broker.ca: the broker's certificate is not checked")
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
