@@ -1,0 +1,151 @@
+"""Track Green Energy: charge from the solar surplus, without flapping.
+
+The surplus (watts the house would otherwise export) becomes amps with
+the measured voltage and phase count. Charging starts only after the
+surplus has been enough for `start_delay_s`, stops only after it has been
+too little for `stop_delay_s`, and in between follows the surplus in
+whole amps, at most once per `change_interval_s` (drops that would import
+more than the flex allowance are made at once).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from twcm.policy.claims import Claim
+
+
+@dataclass(frozen=True)
+class GreenSettings:
+    """How green tracking turns the surplus into a site limit."""
+
+    subtract_charger_load: bool = False
+    """True if the consumption meter also measures the charger: its load is
+    then added back to the surplus (else charging would ramp itself down)."""
+    offset_w: float = 0.0
+    """Watts reserved for the house (positive) or added to the surplus
+    (negative) before charging."""
+    offset_amps: float = 0.0
+    """The same in amps per phase, converted with the measured voltage."""
+    flex_w: float = 0.0
+    """Grid import allowed to keep (and start) charging at the minimum."""
+    start_delay_s: float = 60.0
+    """The surplus must be enough for this long before charging starts."""
+    stop_delay_s: float = 300.0
+    """The surplus must be too little for this long before charging stops."""
+    change_interval_s: float = 30.0
+    """Least time between two changes while charging (except drops that
+    would import more than `flex_w`, which are made at once)."""
+    deadband_amps: float = 1.0
+    """A raise keeps this much surplus in reserve, so that a surplus that
+    wobbles by less does not move the current up and down."""
+
+    def __post_init__(self) -> None:
+        for name in ("flex_w", "start_delay_s", "stop_delay_s",
+                     "change_interval_s", "deadband_amps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: {getattr(self, name)!r} must be >= 0")
+        for name in ("offset_w", "offset_amps"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name}: must be a finite number")
+
+
+def surplus_w(
+    settings: GreenSettings,
+    generation_w: float | None,
+    consumption_w: float | None,
+    grid_import_w: float | None,
+    charger_w: float,
+    volt_phases: float,
+) -> float | None:
+    """Watts free for charging, or None if the meters do not tell.
+
+    From generation and consumption when both are known, else from the
+    grid meter alone (which always sees the charger). The offsets are taken
+    off; `volt_phases` (volts x phases) converts `offset_amps`.
+    """
+    if generation_w is not None and consumption_w is not None:
+        free = generation_w - consumption_w
+        if settings.subtract_charger_load:
+            free += charger_w
+    elif grid_import_w is not None:
+        free = charger_w - grid_import_w
+    else:
+        return None
+    return free - settings.offset_w - settings.offset_amps * volt_phases
+
+
+class GreenTracker:
+    """The green claim over time; feed it every reading with `update`."""
+
+    def __init__(self, settings: GreenSettings, min_amps: int, max_amps: int) -> None:
+        self.s = settings
+        self.min_amps = min_amps
+        self.max_amps = max_amps
+        self.amps = 0
+        self._since: float | None = None  # when the start or stop condition began
+        self._changed_at = -math.inf
+
+    def reset(self) -> None:
+        """Forget the history: not charging, delays start again."""
+        self.amps = 0
+        self._since = None
+
+    def update(self, t: float, surplus: float | None, volt_phases: float) -> Claim | None:
+        """The green claim at time `t` (seconds) for `surplus` watts.
+
+        None if the surplus is unknown: never charge from assumed sun.
+        """
+        if surplus is None:
+            self.reset()
+            return None
+        avail = surplus / volt_phases
+        flex = self.s.flex_w / volt_phases
+        enough = avail + flex >= self.min_amps
+        threshold = (self.min_amps - flex) * volt_phases
+        head = f"surplus {surplus:.0f} W = {avail:.1f} A"
+        if self.amps == 0:
+            return self._idle(t, enough, avail, head, threshold)
+        if enough:
+            self._since = None
+        else:
+            if self._since is None:
+                self._since = t
+            if t - self._since >= self.s.stop_delay_s:
+                self.reset()
+                return Claim("green", 0, f"{head}: below {threshold:.0f} W for "
+                             f"{self.s.stop_delay_s:.0f} s, stopped")
+        due = t - self._changed_at >= self.s.change_interval_s
+        drop = self._clamp(math.floor(avail))
+        if drop < self.amps and (self.amps - avail > flex or due):
+            self._set(t, drop)
+        raise_to = self._clamp(math.floor(avail - self.s.deadband_amps))
+        if raise_to > self.amps and due:
+            self._set(t, raise_to)
+        note = ""
+        if self._since is not None:
+            left = self.s.stop_delay_s - (t - self._since)
+            note = f", below {threshold:.0f} W: stops in {left:.0f} s unless it recovers"
+        return Claim("green", self.amps, f"{head}, charging {self.amps} A{note}")
+
+    def _idle(self, t: float, enough: bool, avail: float, head: str,
+              threshold: float) -> Claim:
+        if not enough:
+            self._since = None
+            return Claim("green", 0, f"{head}: below the start threshold {threshold:.0f} W")
+        if self._since is None:
+            self._since = t
+        waited = t - self._since
+        if waited < self.s.start_delay_s:
+            return Claim("green", 0, f"{head}: above {threshold:.0f} W for {waited:.0f} s, "
+                         f"starts after {self.s.start_delay_s:.0f} s")
+        self._since = None
+        self._set(t, self._clamp(math.floor(avail - self.s.deadband_amps)))
+        return Claim("green", self.amps, f"{head}, started at {self.amps} A")
+
+    def _clamp(self, amps: int) -> int:
+        return max(self.min_amps, min(self.max_amps, amps))
+
+    def _set(self, t: float, amps: int) -> None:
+        self.amps = amps
+        self._changed_at = t
