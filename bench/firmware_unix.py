@@ -75,23 +75,33 @@ def runs_ok(kib: int, seconds: float) -> bool:
     with tempfile.TemporaryDirectory() as d:
         rig, broker, w = rig_up(Path(d), f"{kib}K")
         try:
-            if not w.wait_for(lambda t, p: t == P + "online" and p == b"true", 10):
-                return False
-            end = time.monotonic() + seconds
-            amps = 18
-            while time.monotonic() < end:
-                amps = 36 if amps == 18 else 18
-                sent = time.monotonic()
-                w.publish(P + "limit/set", {"amps": amps, "ttl_s": 30})
-                if not w.wait_for(lambda t, p: t == P + "state" and json.loads(p)["limit_amps"] == amps,
-                                  5, since=sent):
-                    return False
-                time.sleep(min(5.0, max(0.0, end - time.monotonic())))
-                if rig.proc is None or rig.proc.poll() is not None:
-                    return False
-            return "MemoryError" not in rig.console()
+            why = run_for(rig, w, seconds)
+            if why:
+                print(f"    {kib} KB: {why}; console ends: {rig.console()[-300:]!r}", flush=True)
+            return not why
         finally:
             down(rig, broker, w)
+
+
+def run_for(rig: FirmwareRig, w: Watcher, seconds: float) -> str | None:
+    """None if the firmware ran well for `seconds`, else what went wrong."""
+    if not w.wait_for(lambda t, p: t == P + "online" and p == b"true", 10):
+        return "never came online"
+    end = time.monotonic() + seconds
+    amps = 18
+    while time.monotonic() < end:
+        amps = 36 if amps == 18 else 18
+        sent = time.monotonic()
+        w.publish(P + "limit/set", {"amps": amps, "ttl_s": 30})
+        if not w.wait_for(lambda t, p: t == P + "state" and json.loads(p)["limit_amps"] == amps,
+                          10, since=sent):
+            return f"no state with the new lease after {time.monotonic() - end + seconds:.0f} s"
+        time.sleep(min(5.0, max(0.0, end - time.monotonic())))
+        if rig.proc is None or rig.proc.poll() is not None:
+            return "the firmware stopped"
+    if "MemoryError" in rig.console():
+        return "MemoryError"
+    return None
 
 
 def heap(args: argparse.Namespace) -> None:
