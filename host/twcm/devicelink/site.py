@@ -1,0 +1,248 @@
+"""One site of the device link (docs/mqtt.md): the lease and schedule the host wants, and
+what the device says. No I/O, the time is an argument: DeviceLink (client.py) feeds it
+the device's messages and publishes what outbox() returns."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, get_args, get_origin, get_type_hints
+
+from twc import payloads
+
+log = logging.getLogger("twcm.devicelink")
+
+SITE_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+SILENT_AFTER_S = 90.0  # the device publishes its state at least every 30 s: three missed
+MAX_EVENTS = 100
+COMMANDS = ("limit/set", "schedule/set")
+
+@dataclass(frozen=True)
+class Slave:
+    """A Wall Connector in the state; fields that may be None may also be absent."""
+    id: str
+    link: str
+    offered_amps: int
+    actual_amps: float
+    state: str
+    volts: tuple[int, ...]
+    protocol: int | None
+    max_amps: float | None
+    lifetime_kwh: int | None
+    vin: str | None
+    cap_amps: int | None
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """The state message; the fields the host acts on are required."""
+    mode: str
+    source: str
+    limit_amps: int
+    wiring_max_amps_all: int
+    wiring_max_amps_per_twc: int
+    slaves: tuple[Slave, ...]
+    version: str | None
+    uptime_s: int | None
+    lease_left_s: int | None
+    schedule_windows: int | None
+    time_valid: bool | None
+    fallback_amps: int | None
+    min_amps: int | None
+    free_heap: int | None
+    loop_max_ms: int | None
+
+
+class Garbage(ValueError):
+    """A device message that does not follow docs/mqtt.md; the argument says why."""
+
+
+def _value(d: dict, key: str, hint: Any, where: str) -> Any:
+    types = get_args(hint) or (hint,)
+    if key not in d or d[key] is None:
+        if type(None) in types:
+            return None
+        raise Garbage(f"{where}{key} is {'null' if key in d else 'missing'}")
+    v = d[key]
+    if get_origin(hint) is tuple:  # volts: a list of integers
+        if isinstance(v, list) and all(type(x) is int for x in v):
+            return tuple(v)
+        raise Garbage(f"{where}{key} must be a list of integers")
+    ok = tuple(t for t in types if t is not type(None)) + ((int,) if float in types else ())
+    if isinstance(v, bool) and bool not in ok or not isinstance(v, ok):
+        names = " or ".join(t.__name__ for t in ok)
+        raise Garbage(f"{where}{key} must be {names}, not {json.dumps(v)[:40]}")
+    return v
+
+
+def _build(cls: type, d: Any, where: str, **given: Any) -> Any:
+    if not isinstance(d, dict):
+        raise Garbage(f"{where or 'state '}must be a JSON object")
+    hints = get_type_hints(cls)
+    return cls(**{f.name: given[f.name] if f.name in given else
+                  _value(d, f.name, hints[f.name], where) for f in fields(cls)})
+
+
+def parse_state(d: Any) -> DeviceState:
+    """The state message as a DeviceState, or Garbage; unknown fields are ignored."""
+    slaves = _value(d, "slaves", list, "") if isinstance(d, dict) else None
+    return _build(DeviceState, d, "", slaves=tuple(
+        _build(Slave, x, f"slaves[{i}]: ") for i, x in enumerate(slaves or [])))
+
+
+class SiteLink:
+    """The lease the host wants for one site, its schedule, and the device's latest word.
+
+    The lease is sent at once when its value changes and renewed every ttl_s *
+    renew_fraction seconds (docs/mqtt.md: every ttl_s/3, so that two lost messages do not
+    drop the device to its fallback). seq starts at the Unix time in ms and grows by one per
+    lease, so that a restarted host is heard at once.
+    """
+
+    def __init__(self, site: str, max_amps: int, ttl_s: int = 60,
+                 renew_fraction: float = 1 / 3, silent_after_s: float = SILENT_AFTER_S) -> None:
+        problem = ("give 1-32 letters, digits, - or _" if not SITE_NAME.fullmatch(site) else
+                   "max_amps must not be negative" if max_amps < 0 else
+                   f"ttl_s must be {payloads.TTL_MIN}-{payloads.TTL_MAX} s"
+                   if not payloads.TTL_MIN <= ttl_s <= payloads.TTL_MAX else
+                   "renew_fraction must be between 0 and 1" if not 0 < renew_fraction < 1 else "")
+        if problem:
+            raise ValueError(f"site {site!r}: {problem}")
+        self.site = site
+        self.prefix = f"twcm/{site}/"
+        self.max_amps = int(max_amps)
+        self.ttl_s = int(ttl_s)
+        self.renew_s = ttl_s * renew_fraction
+        self.silent_after_s = silent_after_s
+        self.state: DeviceState | None = None
+        self.state_at: float | None = None  # monotonic arrival of the latest valid state
+        self.online: bool | None = None  # None until the device's `online` was heard
+        self.events: deque[dict] = deque(maxlen=MAX_EVENTS)
+        self.garbage = 0
+        self.last_garbage: str | None = None
+        self.seq = int(time.time() * 1000)
+        self.notify: Callable[[], None] = lambda: None  # DeviceLink's wake-up
+        self._wanted: int | None = None
+        self._sent: tuple[int, float] | None = None  # (amps, monotonic) of the last lease
+        self._windows: list[dict] | None = None
+        self._schedule_due = False
+        self._watch_from = 0.0
+
+    @property
+    def limit(self) -> int:
+        """The most a lease may give: max_amps and, once known, the device's wiring limit."""
+        return min(self.max_amps, self.state.wiring_max_amps_all if self.state else self.max_amps)
+
+    @property
+    def lease_amps(self) -> int | None:
+        return None if self._wanted is None else min(self._wanted, self.limit)
+
+    def want(self, amps: float, reason: str) -> int:
+        """Lease amps (whole, within 0..limit) from now on; returns what will be sent."""
+        if isinstance(amps, bool) or not isinstance(amps, (int, float)) or math.isnan(amps):
+            raise TypeError(f"site {self.site}: amps must be a number, not {amps!r}")
+        before, self._wanted = self.lease_amps, int(max(0, min(amps, self.max_amps)))
+        amps = min(self._wanted, self.limit)
+        if amps != before:
+            log.info("site %s: lease %d A (%s)", self.site, amps, reason)
+            self.notify()
+        return amps
+
+    def release(self, reason: str) -> None:
+        """Stop renewing: the device goes to its schedule or fallback when the lease ends."""
+        self._wanted, self._sent = None, None
+        log.info("site %s: lease released (%s)", self.site, reason)
+        self.notify()
+
+    def schedule(self, windows: list[dict], unix_now: float | None = None) -> None:
+        """Push windows [{"start", "end", "amps"}...]; ValueError as the device would refuse."""
+        now = time.time() if unix_now is None else unix_now
+        try:
+            payloads.windows(windows, self.limit, int(now) - payloads.EPOCH)
+        except payloads.Bad as e:
+            raise ValueError(f"site {self.site}: schedule refused: {e}") from None
+        self._windows = [dict(w) for w in windows]
+        self._schedule_due = True
+        self.notify()
+
+    def reconnected(self, now: float) -> None:
+        """A new broker session: send the lease and schedule anew, watch from now."""
+        self._sent = None
+        self._schedule_due = self._windows is not None
+        self._watch_from = now
+
+    def next_due(self, now: float) -> float:
+        """When outbox() has something next (monotonic); inf if nothing will be."""
+        return now if self._schedule_due else self._lease_due(now)
+
+    def _lease_due(self, now: float) -> float:
+        amps = self.lease_amps
+        if amps is None:
+            return math.inf
+        return now if self._sent is None or self._sent[0] != amps else self._sent[1] + self.renew_s
+
+    def outbox(self, now: float, unix_now: float | None = None) -> list[tuple[str, bytes]]:
+        """The (topic, payload) messages due at now; they count as sent."""
+        out = []
+        if self._schedule_due and self._windows is not None:
+            wall = time.time() if unix_now is None else unix_now
+            live = [w for w in self._windows if w["end"] > wall]  # ended ones would be refused
+            out.append((self.prefix + "schedule/set", json.dumps(live).encode()))
+            self._schedule_due = False
+        amps = self.lease_amps
+        if amps is not None and self._lease_due(now) <= now:
+            self.seq += 1
+            lease = {"amps": amps, "ttl_s": self.ttl_s, "seq": self.seq}
+            out.append((self.prefix + "limit/set", json.dumps(lease).encode()))
+            self._sent = (amps, now)
+        return out
+
+    def health(self, now: float) -> str:
+        """online, offline (its retained `online` is false), silent (online but no state
+        for silent_after_s), or unknown (nothing heard yet)."""
+        if self.online is False:
+            return "offline"
+        if self.online is None and self.state_at is None:
+            return "unknown"
+        last = max(self._watch_from, -math.inf if self.state_at is None else self.state_at)
+        return "online" if now - last <= self.silent_after_s else "silent"
+
+    def receive(self, kind: str, payload: bytes, now: float) -> None:
+        """A message of the device (kind state, event or online); garbage is counted,
+        logged and ignored: this never raises."""
+        try:
+            text = payload.decode("utf-8")
+            data = json.loads(text) if text else None
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return self._garbage(kind, "not UTF-8 JSON: " + repr(payload[:40]))
+        try:
+            if kind == "state":
+                self.state, self.state_at = parse_state(data), now
+            elif kind == "online":
+                if not isinstance(data, bool):
+                    raise Garbage(f"must be true or false, not {text[:40]!r}")
+                if data and self.online is not True:
+                    self.reconnected(now)  # the device's new session has lost our commands
+                self.online = data
+            elif kind == "event":
+                if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+                    raise Garbage('must be a JSON object with a string "event"')
+                self.events.append(data)
+                if data["event"] == "rejected" and data.get("topic") in COMMANDS:
+                    log.error("site %s: the device refused our %s: %s", self.site,
+                              data["topic"], data.get("reason"))
+            else:
+                raise Garbage("unknown topic")
+        except Garbage as e:
+            self._garbage(kind, str(e))
+        self.notify()
+
+    def _garbage(self, kind: str, reason: str) -> None:
+        self.garbage += 1
+        self.last_garbage = f"{kind}: {reason}"
+        log.warning("site %s: ignored a garbled %s message (%s)", self.site, kind, reason)
