@@ -1,0 +1,94 @@
+"""`twcm replay`: run the policy and the simulated device over a day of readings.
+
+The trace (CSV: time,generation_w,consumption_w[,event]) or a built-in day
+is replayed at full speed; the figures say how much of the cars' energy
+came from the surplus and from the grid, what was exported, how often the
+current changed and how close the charging came to an oracle that knew the
+whole day.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from twcm.commands.master import _amps
+from twcm.policy import GreenSettings
+from twcm.replay import (DAYS, MODES, TraceError, day, figures, load_trace, oracle, plot,
+                         replay, replay_settings)
+from twcm.replay.engine import VOLTS
+
+
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not 0 <= value <= 24 * 366:
+        raise argparse.ArgumentTypeError(f"{value:g} h is out of range; give 0 or more")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="replay a day of meter readings through the policy",
+                       description=__doc__.splitlines()[0])
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--trace", metavar="FILE.csv",
+                     help="CSV: time (ISO or seconds),generation_w,consumption_w (house "
+                     "without the charger)[,event: plug or unplug, :N for TWC N]")
+    src.add_argument("--day", choices=DAYS, help="a built-in day")
+    p.add_argument("--seed", type=int, default=1, help="the built-in day's house load (default 1)")
+    p.add_argument("--mode", choices=tuple(MODES), default="green",
+                   help="green: track the surplus; fixed: max amps; off (default green)")
+    p.add_argument("--max-amps", type=_amps, default=32, metavar="A")
+    p.add_argument("--flex-w", type=float, default=0.0, metavar="W",
+                   help="grid import allowed to hold the minimum (default 0)")
+    p.add_argument("--deadband-amps", type=float, default=1.0, metavar="A",
+                   help="surplus kept in reserve on a raise (default 1)")
+    p.add_argument("--start", type=_hours, default=0.0, metavar="H",
+                   help="begin H hours into the trace (default 0)")
+    p.add_argument("--hours", type=_hours, default=None, metavar="H",
+                   help="replay only H hours (default: to the end)")
+    p.add_argument("--decide-s", type=float, default=5.0, metavar="S",
+                   help="seconds between policy decisions (default 5)")
+    p.add_argument("--plot", metavar="OUT.png", help="draw the day (needs matplotlib)")
+    p.set_defaults(run=run)
+
+
+def _fail(message: str) -> int:
+    print(f"twcm replay: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        trace = load_trace(args.trace) if args.trace else day(args.day, args.seed)
+    except TraceError as e:
+        return _fail(f"{args.trace}: {e}")
+    except OSError as e:
+        return _fail(f"cannot read the trace: {e}")
+    except ImportError:
+        return _fail("the measured day needs pvanalytics: pip install 'twcm[replay]'")
+    try:
+        green = GreenSettings(subtract_charger_load=True, flex_w=args.flex_w,
+                              deadband_amps=args.deadband_amps)
+        settings = replay_settings(args.mode, args.max_amps, green)
+        start = args.start * 3600.0
+        end = None if args.hours is None else start + args.hours * 3600.0
+        if not 1 <= args.decide_s <= 300:
+            raise ValueError(f"--decide-s: {args.decide_s:g} must be 1 to 300 s")
+        steps = trace.resample(args.decide_s, start, end)
+    except ValueError as e:
+        return _fail(str(e))
+    result = replay(steps, settings, args.decide_s)
+    best = oracle(steps, VOLTS, settings.min_amps, settings.max_amps, green.flex_w)
+    name = args.trace or f"{args.day} day"
+    print(f"twcm replay: {name}, {args.mode} mode, {args.max_amps} A max, "
+          f"decisions every {args.decide_s:g} s")
+    print("\n".join(figures(result, best)))
+    if args.plot:
+        try:
+            plot(result, args.plot, f"{name}: {args.mode}, {args.max_amps} A")
+        except ImportError:
+            return _fail("--plot needs matplotlib: pip install 'twcm[replay]'")
+        print(f"plot          {args.plot}")
+    return 0

@@ -1,0 +1,64 @@
+"""The replay's figures as text, and a plot of the day (matplotlib)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from twcm.replay.engine import Result
+from twcm.replay.oracle import OracleResult
+
+
+def capture(result: Result, best: OracleResult) -> float:
+    """The replay's kWh from surplus as a fraction of the oracle's."""
+    return result.car_surplus_kwh / best.surplus_kwh if best.surplus_kwh else 1.0
+
+
+def figures(result: Result, best: OracleResult) -> list[str]:
+    """The printed report, one figure a line."""
+    r = result
+    return [
+        f"replayed        {r.hours:.1f} h in {r.wall_s:.1f} s",
+        f"generation      {r.generation_kwh:7.2f} kWh",
+        f"house           {r.house_kwh:7.2f} kWh",
+        f"surplus         {r.surplus_kwh:7.2f} kWh (generation above the house load)",
+        f"into cars       {r.car_kwh:7.2f} kWh",
+        f"  from surplus  {r.car_surplus_kwh:7.2f} kWh",
+        f"  from grid     {r.car_grid_kwh:7.2f} kWh ({100 * r.grid_share:.1f} % of the cars' energy)",
+        f"exported        {r.exported_kwh:7.2f} kWh (surplus the cars did not take)",
+        f"oracle          {best.surplus_kwh:7.2f} kWh from surplus "
+        f"({best.grid_kwh:.2f} kWh from grid)",
+        f"capture         {100 * capture(r, best):5.1f} % of the oracle",
+        f"changes         {r.offer_changes} of a car's offer, {r.site_changes} of the "
+        f"site limit; {r.changes_per_hour:.1f} per hour of charging "
+        f"({r.charging_hours:.1f} h)",
+    ]
+
+
+def plot(result: Result, path: str | Path, title: str) -> None:
+    """Generation, house load, the cars' draw and the site limit over the day.
+
+    ImportError if matplotlib (pip install twcm[replay]) is not installed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = result.samples
+    hours = [x.t_s / 3600.0 for x in s]
+    fig, watts = plt.subplots(figsize=(11, 5))
+    watts.plot(hours, [x.generation_w for x in s], label="generation", color="orange")
+    watts.plot(hours, [x.house_w for x in s], label="house", color="grey")
+    watts.plot(hours, [x.car_w for x in s], label="cars' draw", color="green")
+    watts.set_xlabel("hours into the replay")
+    watts.set_ylabel("W")
+    amps = watts.twinx()
+    amps.step(hours, [x.site_amps for x in s], where="post", label="site limit",
+              color="blue", linewidth=0.8)
+    amps.set_ylabel("site limit (A)")
+    lines = watts.get_legend_handles_labels()
+    more = amps.get_legend_handles_labels()
+    watts.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left")
+    watts.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
