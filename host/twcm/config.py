@@ -1,0 +1,274 @@
+"""The service's configuration (twcm.toml, docs/config.md): loaded and checked at start.
+
+`load(path)` returns a `Config` or raises `ConfigError`, whose `lines` say for each problem
+the key, the bad value and the fix:
+    twcm.toml: site[0].policy.green.start_delay_s: -5 is not allowed: must be >= 0 (fix: ...)
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import fields
+from datetime import time
+from pathlib import Path
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, get_type_hints
+from urllib.parse import quote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError,
+                      create_model, field_validator)
+
+from twc import payloads
+from twcm.devicelink.site import SITE_NAME
+from twcm.mqtt_link import parse_broker
+from twcm.policy import GreenSettings, NonScheduled, Settings, Window
+from twcm.policy.schedule import DAY_NAMES
+from twcm.sources import kinds
+
+DOCS = "docs/config.md"
+DEFAULT_DB = "~/.local/state/twcm/twcm.db"
+
+
+class ConfigError(Exception):
+    """The config cannot be used; `lines` has one line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _must(test: Callable[[Any], object], problem: str) -> AfterValidator:
+    """A check: test(value) must neither raise nor return False, else `problem`
+    ("what is wrong: give ...", split into problem and fix by _describe)."""
+    def check(v: Any) -> Any:
+        try:
+            ok = v is None or test(v) is not False
+        except (ValueError, KeyError):
+            ok = False
+        if not ok:
+            raise ValueError(problem)
+        return v
+    return AfterValidator(check)
+
+
+HHMM = Annotated[str, _must(time.fromisoformat, 'not a time of day: give "HH:MM", e.g. "22:30"')]
+
+
+class WindowConfig(_Table):
+    days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = Field(min_length=1)
+    start: HHMM
+    end: HHMM
+    amps: int = Field(ge=0)
+
+    def window(self) -> Window:
+        return Window(tuple(DAY_NAMES.index(d) for d in self.days),
+                      time.fromisoformat(self.start), time.fromisoformat(self.end), self.amps)
+
+
+def _mirror(name: str, cls: type, skip: tuple[str, ...] = (), **override: Any) -> Any:
+    """A table with the fields and defaults of the dataclass `cls`, which checks the values
+    itself (see _settings_problem): one place states them, the policy."""
+    hints = get_type_hints(cls)
+    return create_model(name, __base__=_Table, **override, **{
+        f.name: (hints[f.name], f.default) for f in fields(cls)
+        if f.name not in skip and f.name not in override})
+
+
+GreenConfig = _mirror("GreenConfig", GreenSettings)
+PolicyConfig = _mirror(  # max_amps is the site's
+    "PolicyConfig", Settings, ("max_amps",), green=(GreenConfig, GreenConfig()),
+    non_scheduled=(Literal["fixed", "do_not_charge", "track_green"], "track_green"),
+    windows=(list[WindowConfig], []))
+
+
+class SourceConfig(BaseModel):
+    """`type` picks the source; its other keys are checked by that source's Options."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    type: Annotated[str, _must(lambda v: v in kinds(), "no such source type: give one of "
+                               + ", ".join(sorted(kinds())))]
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class SiteConfig(_Table):
+    name: Annotated[str, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
+                               "not a site name: give 1-32 letters, digits, - or _ (as the "
+                               "device's site, it names the topics twcm/<site>/...)")]
+    max_amps: int = Field(ge=1, le=240)
+    ttl_s: int = Field(60, ge=payloads.TTL_MIN, le=payloads.TTL_MAX)
+    interval_s: float = Field(5.0, ge=0.2, le=3600)
+    timezone: Annotated[str | None, _must(ZoneInfo, "no such time zone: give an IANA name "
+                                          'such as "Europe/Amsterdam"')] = None
+    policy: PolicyConfig = PolicyConfig()  # type: ignore[valid-type]
+    source: SourceConfig
+
+    def settings(self) -> Settings:
+        """The policy's Settings; ValueError as GreenSettings/Settings raise it."""
+        p = self.policy
+        return Settings(max_amps=self.max_amps, non_scheduled=NonScheduled(p.non_scheduled),
+                        windows=tuple(w.window() for w in p.windows),
+                        green=GreenSettings(**p.green.model_dump()),
+                        **p.model_dump(exclude={"non_scheduled", "windows", "green"}))
+
+
+class BrokerConfig(_Table):
+    url: str
+    user: str | None = None
+    password: str | None = None
+    password_env: Annotated[str | None, _must(
+        lambda v: v in os.environ, "this environment variable is not set: export it with "
+        "the password before starting twcm, e.g. export TWCM_MQTT_PASSWORD=...")] = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parse_broker(v, None)  # its ValueError says what is wrong
+        return v
+
+    def full_url(self) -> str:
+        """The URL with the user and the password (from the config or the environment)."""
+        u = urlsplit(self.url)
+        user = self.user or u.username
+        password = self.password or u.password
+        if self.password_env:
+            password = os.environ[self.password_env]
+        if user is None:
+            return self.url
+        host = u.netloc.rpartition("@")[2]
+        cred = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+        return urlunsplit((u.scheme, f"{cred}@{host}", "", "", ""))
+
+
+class EmbeddedBrokerConfig(_Table):
+    port: int = Field(1883, ge=1, le=65535)
+
+
+class DatabaseConfig(_Table):
+    sqlite: str = DEFAULT_DB
+    status_every_s: float = Field(60.0, ge=1)
+
+    def path(self) -> Path:
+        return Path(self.sqlite).expanduser()
+
+
+class LogConfig(_Table):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Config(_Table):
+    site: list[SiteConfig] = Field(min_length=1)
+    broker: BrokerConfig | None = None
+    embedded_broker: EmbeddedBrokerConfig = EmbeddedBrokerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    log: LogConfig = LogConfig()
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    return "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".")
+
+
+def _line(key: str, value: Any, problem: str, fix: str) -> str:
+    text = json.dumps(value) if isinstance(value, (str, bool, list, dict)) else str(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{key}: {text} is not allowed: {problem} (fix: {fix})"
+
+
+_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+_TYPES = {"int": "a whole number", "float": "a number", "bool": "true or false",
+          "string": "a string in quotes", "list": "a list [...]", "model": "a table",
+          "dict": "a table"}
+
+
+def _describe(e: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
+    """One line per pydantic error: the key, the bad value, the problem and the fix."""
+    lines = []
+    for err in e.errors(include_url=False):
+        key, kind, ctx = _key(prefix + tuple(err["loc"])), err["type"], err.get("ctx") or {}
+        if kind == "missing":
+            lines.append(f"{key}: missing (fix: add it, see {DOCS})")
+        elif kind == "extra_forbidden":
+            lines.append(f"{key}: unknown key (fix: remove it or correct its spelling, "
+                         f"see {DOCS})")
+        elif bound := next((b for b in _BOUNDS if b in ctx), None):
+            need = f"{_BOUNDS[bound]} {ctx[bound]}"
+            lines.append(_line(key, err["input"], f"must be {need}", f"give a value {need}"))
+        elif kind == "literal_error":
+            lines.append(_line(key, err["input"], f"must be {ctx['expected']}",
+                               f"give one of {ctx['expected']}"))
+        elif kind.endswith("_type") and kind[:-5] in _TYPES:
+            need = _TYPES[kind[:-5]]
+            lines.append(_line(key, err["input"], f"must be {need}", f"give {need}"))
+        else:  # our validators: "problem: give ..." ; pydantic's own: its message
+            problem, *fix = re.split(r"[:;] ((?:give|export) .*)", err["msg"])[:2]
+            lines.append(_line(key, err["input"], problem.removeprefix("Value error, "),
+                               fix[0] if fix else f"see {DOCS}"))
+    return lines
+
+
+def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> str:
+    """Settings' "field: value must ..." as a config line naming the TOML key."""
+    field, _, rest = str(e).partition(": ")
+    if field == "max_amps":
+        loc, value = ("site", i, "max_amps"), site.max_amps
+    elif field in GreenConfig.model_fields:
+        loc, value = ("site", i, "policy", "green", field), getattr(site.policy.green, field)
+    else:
+        loc, value = ("site", i, "policy", field), getattr(site.policy, field, None)
+    problem = rest.removeprefix(f"{value!r} ").replace(", or None", ", or left out")
+    return _line(_key(loc), value, problem, "set it " + problem.removeprefix("must be "))
+
+
+def _check(config: Config) -> list[str]:
+    """What the models alone cannot see: sources' options, the policy's own checks,
+    duplicate names, secrets from the environment."""
+    problems = []
+    names = [s.name for s in config.site]
+    for i, site in enumerate(config.site):
+        if names.index(site.name) != i:
+            problems.append(_line(f"site[{i}].name", site.name, "another site has this name",
+                                  "give each [[site]] its own name"))
+        try:
+            kinds()[site.source.type].options.model_validate(site.source.options())
+        except ValidationError as e:
+            problems += _describe(e, ("site", i, "source"))
+        try:
+            site.settings()
+        except ValueError as e:
+            problems.append(_settings_problem(i, site, e))
+    b = config.broker
+    if b is not None:
+        if b.password is not None and b.password_env is not None:
+            problems.append(_line("broker.password", "...", "given with password_env",
+                                  "keep only one of them (password_env is better)"))
+        if "embedded_broker" in config.model_fields_set:
+            problems.append("embedded_broker: not used with [broker] (fix: remove one of them)")
+    return problems
+
+
+def load(path: Path) -> Config:
+    """The config in `path`; ConfigError lists every problem found."""
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError([f"{name}: cannot read it: {e.strerror or e} "
+                           f"(fix: create it, see {DOCS} and examples/twcm.toml)"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError([f"{name}: not valid TOML: {e} (fix: see {DOCS})"]) from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError([f"{name}: {line}" for line in _describe(e)]) from None
+    problems = _check(config)
+    if problems:
+        raise ConfigError([f"{name}: {line}" for line in problems])
+    return config

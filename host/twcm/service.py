@@ -1,0 +1,170 @@
+"""`twcm run`: the host service. Per site, every interval_s: read the meters, let the policy
+decide the site limit, lease it to the device, record it. One MQTT link serves all sites;
+without a configured broker an embedded one runs on 127.0.0.1.
+
+What goes wrong is logged and the service goes on: a meter that cannot be read (no green
+claim then: the policy never charges from assumed sun), an unreachable broker (DeviceLink
+retries), a device that publishes garbage (SiteLink ignores it). Leases never exceed the
+site's max_amps nor the device's wiring limit (SiteLink clamps them).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from dataclasses import asdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from twcm.config import Config, SiteConfig
+from twcm.devicelink import DeviceLink, EmbeddedBroker, SiteLink
+from twcm.policy import Decision, Inputs, NonScheduled, Policy
+from twcm.sources import Reading, Source, kinds
+from twcm.store import Store
+
+log = logging.getLogger("twcm.service")
+
+
+def _unleased(decision: Decision, policy: Policy) -> bool:
+    """True when the decision rests on nothing: green tracking without readings (its
+    default claim won). Then no lease is sent and the device follows its own schedule or
+    fallback, as it would without a host."""
+    tracking = policy.settings.non_scheduled is NonScheduled.TRACK_GREEN
+    return decision.set_by is None or (tracking and decision.set_by.source == "default")
+
+
+class SiteLoop:
+    """One site: its source, policy and SiteLink, and the loop that ties them."""
+
+    def __init__(self, config: SiteConfig, store: Store | None) -> None:
+        self.config = config
+        self.policy = Policy(config.settings())
+        kind = kinds()[config.source.type]
+        self.source: Source = kind.make(kind.options.model_validate(config.source.options()))
+        self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
+        self.store = store
+        self.zone = ZoneInfo(config.timezone) if config.timezone else None
+        self._shown: tuple | None = None
+        self._source_error: str | None = None
+
+    async def run(self) -> None:
+        """Every interval_s until cancelled; a turn that fails is logged, not fatal."""
+        while True:
+            started = time.monotonic()
+            try:
+                await self.turn()
+            except Exception:
+                log.exception("site %s: this turn failed; trying again", self.config.name)
+            await asyncio.sleep(max(0.0, self.config.interval_s - (time.monotonic() - started)))
+
+    async def _read(self) -> Reading | None:
+        name = self.config.name
+        try:
+            reading = await asyncio.wait_for(self.source.read(), self.config.interval_s)
+        except Exception as e:
+            text = f"{type(e).__name__}: {e}"
+            if text != self._source_error:  # once per kind of failure, not every turn
+                log.warning("site %s: cannot read the %s source (%s): no green claim until "
+                            "it can", name, self.config.source.type, text)
+            self._source_error = text
+            return None
+        if self._source_error is not None:
+            log.info("site %s: the %s source reads again", name, self.config.source.type)
+            self._source_error = None
+        return reading
+
+    async def turn(self) -> Decision:
+        reading = await self._read()
+        wall = time.time()
+        meters = {} if reading is None else {
+            "generation_w": reading.generation_w, "consumption_w": reading.consumption_w,
+            "grid_import_w": reading.grid_import_w, "battery_soc": reading.battery_soc,
+            "meter_age_s": max(0.0, wall - reading.at)}
+        state = self.link.state
+        inputs = Inputs.from_state(asdict(state) if state else {}, **meters)
+        decision = self.policy.decide(datetime.fromtimestamp(wall).astimezone(self.zone),
+                                      inputs)
+        name = self.config.name
+        if _unleased(decision, self.policy):
+            if self.link.lease_amps is not None:
+                self.link.release(decision.reason)
+            sent = None
+        else:
+            sent = self.link.want(decision.amps, decision.reason)
+        shown = (sent, decision.set_by and decision.set_by.source,
+                 decision.capped_by and decision.capped_by.source)
+        if shown != self._shown:
+            amps = "no lease (device on its own)" if sent is None else f"{sent} A"
+            log.info("site %s: %s: %s", name, amps, decision.reason)
+            self._shown = shown
+        else:
+            log.debug("site %s: %s", name, decision.reason)
+        if self.store is not None:
+            self._record(wall, reading, sent, decision.reason)
+        return decision
+
+    def _record(self, wall: float, reading: Reading | None, sent: int | None,
+                reason: str) -> None:
+        assert self.store is not None
+        try:
+            self.store.sample(wall, self.config.name, reading, sent, reason)
+            if self.link.state is not None:
+                self.store.status(wall, self.config.name, self.link.state)
+        except Exception as e:  # a full disk must not stop the charging decisions
+            log.error("site %s: cannot write to the database %s: %s", self.config.name,
+                      self.store.path, e)
+
+
+async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
+    """Run the service until `stop` is set, SIGINT or SIGTERM; the exit code."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await _serve(config, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(config: Config, stop: asyncio.Event) -> int:
+    db = config.database.path()
+    try:
+        store = Store(db, config.database.status_every_s)
+    except Exception as e:  # OSError, sqlite3.Error, a newer schema
+        log.error("cannot open the database %s: %s (fix: set [database] sqlite to a "
+                  "writable path)", db, e)
+        return 1
+    log.info("recording to %s", db)
+    broker: EmbeddedBroker | None = None
+    try:
+        if config.broker is None:
+            broker = EmbeddedBroker(config.embedded_broker.port)
+            try:
+                await broker.start()
+            except Exception as e:
+                log.error("cannot start the embedded MQTT broker on %s: %s (fix: free the "
+                          "port, or set [embedded_broker] port or [broker] url)", broker.url, e)
+                return 1
+            url = broker.url
+        else:
+            url = config.broker.full_url()
+        sites = [SiteLoop(s, store) for s in config.site]
+        link = DeviceLink(url, [s.link for s in sites])
+        tasks = [asyncio.create_task(link.run(), name="device link")]
+        tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
+        log.info("serving sites %s via %s", ", ".join(s.config.name for s in sites),
+                 link.broker)
+        await stop.wait()
+        log.info("stopping: the devices follow their schedule or fallback when the leases "
+                 "run out")
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return 0
+    finally:
+        if broker is not None:
+            await broker.stop()
+        store.close()
