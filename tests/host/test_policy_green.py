@@ -149,3 +149,20 @@ def test_settings_reject_negative(field):
 def test_settings_reject_nan_offset():
     with pytest.raises(ValueError, match="^offset_w:"):
         GreenSettings(offset_w=float("nan"))
+
+
+def test_the_cars_shortfall_is_made_up_within_a_cap():
+    # Offered 10 A, the car draws 8.9 A: 1.1 A of sun would go unused.
+    tr = tracker(start_delay_s=0, change_interval_s=0, deadband_amps=0)
+    run(tr, [(0, 10.4)])
+    assert tr.amps == 10
+    assert tr.update(5, w(10.4), VP, drawn_amps=8.9).amps == 11
+    # Unknown draw: nothing is made up.
+    tr2 = tracker(start_delay_s=0, change_interval_s=0, deadband_amps=0)
+    run(tr2, [(0, 10.4)])
+    assert tr2.update(5, w(10.4), VP, drawn_amps=None).amps == 10
+    # A car that takes far less (full, or its own limit): at most 1.5 A more.
+    tr3 = tracker(start_delay_s=0, change_interval_s=0, deadband_amps=0)
+    run(tr3, [(0, 10.4)])
+    assert tr3.update(5, w(10.4), VP, drawn_amps=2.0).amps == 11
+    assert tr3.update(10, w(10.4), VP, drawn_amps=2.0).amps == 11

@@ -178,7 +178,7 @@ class Policy:
         if s.non_scheduled is NonScheduled.TRACK_GREEN:
             free = surplus_w(s.green, gen, cons, grid, charger_w, vp)
             free, gate = self._battery_gate(free, _known(inputs.battery_soc))
-            green = self._green.update(now.timestamp(), free, vp)
+            green = self._green.update(now.timestamp(), free, vp, _known(inputs.charger_amps))
             if green is not None:
                 claims.append(Claim("green", green.amps, green.reason + gate))
         claims.append(self._default_claim(fresh))

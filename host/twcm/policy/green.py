@@ -75,6 +75,14 @@ def surplus_w(
     return free - settings.offset_w - settings.offset_amps * volt_phases
 
 
+# Cars draw somewhat less than the limit they are offered (about 1 A here).
+# Offering the surplus plus what the cars leave unused makes their draw,
+# not their limit, follow the surplus; the amount made up is capped, so a
+# car that takes far less than its offer (full, or limited by itself)
+# cannot lift the limit far above the sun.
+SHORTFALL_MAX = 1.5
+
+
 class GreenTracker:
     """The green claim over time; feed it every reading with `update`."""
 
@@ -91,15 +99,20 @@ class GreenTracker:
         self.amps = 0
         self._since = None
 
-    def update(self, t: float, surplus: float | None, volt_phases: float) -> Claim | None:
+    def update(self, t: float, surplus: float | None, volt_phases: float,
+               drawn_amps: float | None = None) -> Claim | None:
         """The green claim at time `t` (seconds) for `surplus` watts.
 
         None if the surplus is unknown: never charge from assumed sun.
+        drawn_amps, what the cars draw now, lets the claim make up for cars
+        that draw a little less than they are offered (see SHORTFALL_MAX).
         """
         if surplus is None:
             self.reset()
             return None
         avail = surplus / volt_phases
+        if self.amps and drawn_amps is not None and drawn_amps > 0:
+            avail += min(SHORTFALL_MAX, max(0.0, self.amps - drawn_amps))
         flex = self.s.flex_w / volt_phases
         enough = avail + flex >= self.min_amps
         threshold = (self.min_amps - flex) * volt_phases
