@@ -56,3 +56,15 @@ def fixture(name):
 def fixture_bytes(name):
     """Bytes of tests/fixtures/<name>."""
     return _read(name, "rb")
+
+
+def read_frames(data):
+    """Feed bytes to a fresh twc.frame.Reader: (frames it found, the reader)."""
+    from twc import frame
+    r = frame.Reader()
+    got = []
+    for b in data:
+        k = r.push(b)
+        if k:
+            got.append(bytes(r.buf[:k]))
+    return got, r

@@ -1,5 +1,6 @@
 # Framing: escaping and the reader's handling of noisy real-world streams.
 from twc import frame, proto
+from support import read_frames
 
 
 def _wire(buf, n):
@@ -14,23 +15,13 @@ def _heartbeat(slave_id=0x1234, ca=3200):
     return bytes(buf[:n])
 
 
-def _read(data):
-    r = frame.Reader()
-    got = []
-    for b in data:
-        k = r.push(b)
-        if k:
-            got.append(bytes(r.buf[:k]))
-    return got, r
-
-
 def test_escaping_of_both_special_bytes():
     f = _heartbeat(0xC0DB, 4800)  # 48.00 A is 12 C0
     w = _wire(f, len(f))
     assert w[0] == 0xC0 and w[-1] == 0xC0
     assert 0xC0 not in w[1:-1]
     assert b"\xdb\xdc\xdb\xdd" in w
-    got, r = _read(w)
+    got, r = read_frames(w)
     assert got == [f]
 
 
@@ -41,7 +32,7 @@ def test_every_byte_value_survives_the_round_trip():
         for i in range(1, 15):
             f[i] = v
         frame.seal(f, 16)
-        got, r = _read(_wire(f, 16))
+        got, r = read_frames(_wire(f, 16))
         assert got == [bytes(f)], v
 
 
@@ -49,7 +40,7 @@ def test_trailer_bytes_and_double_delimiters_are_dropped():
     f = _heartbeat()
     w = _wire(f, len(f))
     stream = w + b"\xfe" + w + b"\xfc" + b"\xc0" + w + b"\xf8" + w
-    got, r = _read(stream)
+    got, r = read_frames(stream)
     assert got == [f, f, f, f]
     assert r.errors == 0
 
@@ -58,7 +49,7 @@ def test_resync_after_garbage():
     f = _heartbeat()
     w = _wire(f, len(f))
     garbage = b"\x12\x34\xc0\x99\x88\x77\x66\x55\x44\x33\x22\x11\x00\x01\x02\x03\x04\x05"
-    got, r = _read(garbage + w + garbage[:5] + w)
+    got, r = read_frames(garbage + w + garbage[:5] + w)
     assert got == [f, f]
     assert r.errors >= 1
 
@@ -66,7 +57,7 @@ def test_resync_after_garbage():
 def test_bad_checksum_is_rejected():
     f = bytearray(_heartbeat())
     f[-1] ^= 1
-    got, r = _read(_wire(f, len(f)))
+    got, r = read_frames(_wire(f, len(f)))
     assert got == []
     assert r.errors == 1
 
@@ -77,7 +68,7 @@ def test_wrong_lengths_are_rejected():
         f[0] = 0xFD
         f[1] = 0xE0
         frame.seal(f, n)
-        got, r = _read(_wire(f, n))
+        got, r = read_frames(_wire(f, n))
         assert got == [], n
 
 
@@ -85,14 +76,14 @@ def test_invalid_escape_drops_the_frame_only():
     f = _heartbeat()
     w = _wire(f, len(f))
     bad = b"\xc0\xfd\xe0\xdb\x01\x02\x03\xc0"
-    got, r = _read(bad + w)
+    got, r = read_frames(bad + w)
     assert got == [f]
     assert r.errors == 1
 
 
 def test_overlong_run_without_delimiter():
     f = _heartbeat()
-    got, r = _read(b"\xc0" + b"\x01" * 100 + _wire(f, len(f)))
+    got, r = read_frames(b"\xc0" + b"\x01" * 100 + _wire(f, len(f)))
     assert got == [f]
     assert r.errors == 1
 

@@ -5,6 +5,7 @@ from binascii import unhexlify
 
 from twc import frame, proto
 import support
+from support import read_frames
 
 VECTORS = json.loads(support.fixture("twc-vectors.json"))
 FRAMES = [v for v in VECTORS if v["form"] == "frame"]
@@ -40,21 +41,11 @@ def test_wire_form():
         assert bytes(out[:k]) == unhexlify(v["wire_hex"]), v["hex"]
 
 
-def _read_all(data):
-    r = frame.Reader()
-    got = []
-    for b in data:
-        k = r.push(b)
-        if k:
-            got.append(bytes(r.buf[:k]))
-    return got, r
-
-
 def test_reader_takes_good_frames_and_rejects_the_bad_one():
     for v in FRAMES:
         # Real TWCs send a stray byte after the closing C0.
         wire = unhexlify(v["wire_hex"]) + b"\xfc"
-        got, r = _read_all(wire)
+        got, r = read_frames(wire)
         if v["checksum_ok"]:
             assert got == [unhexlify(v["hex"])], v["hex"]
             assert r.errors == 0
@@ -70,7 +61,7 @@ def test_reader_on_the_whole_capture_back_to_back():
         wire += unhexlify(v["wire_hex"]) + b"\xfe"
         if v["checksum_ok"]:
             want.append(unhexlify(v["hex"]))
-    got, r = _read_all(wire)
+    got, r = read_frames(wire)
     assert got == want
     assert r.errors == 1
 
