@@ -89,7 +89,6 @@ class Device:
         self.link = None
         self.net = None
         self.utc = None
-        self.max_gap_ms = 0  # longest time between the starts of two bus loop passes
         self.running = True
         self.bus_error = None
         if cfg.get("limits_ok") and cfg.get("site") and not self.errors:
@@ -148,12 +147,13 @@ class Device:
         hub = self.hub
         last = ticks_ms()
         next_utc = last
+        longest = 0  # ms between the starts of two passes, reported as loop_max_ms
         while self.running:
             now = ticks_ms()
             gap = ticks_diff(now, last)  # from the start of the last pass
             last = now
-            if gap > self.max_gap_ms:
-                self.max_gap_ms = gap
+            if gap > longest:
+                longest = gap
                 if hub is not None:
                     hub.loop_max_ms = gap
             n = bus.readinto(buf) if bus is not None else 0

@@ -70,7 +70,6 @@ class Master:
         self.waiting_for = None  # the slot whose reply we wait for
         self.last_rx = ticks_add(now, -QUIET_MS)
         self.next_query = 0  # slot index to look at first for queries
-        self.tx_frames = 0
         self.site_seen = limits.site  # to notice a new site limit
         self.foreign_id = -1  # last second master seen
         self.foreign_at = ticks_add(now, -NOTICE_MS)
@@ -158,7 +157,6 @@ class Master:
             s.hi = share.max_amps(s, self.limits)
         if s.status != LINKED:
             s.status = LINKED
-            s.linked_at = now
             s.offer = 0
             s.awaiting = False
             s.next_meter = ticks_add(now, METER_FIRST_MS)
@@ -343,7 +341,6 @@ class Master:
 
     def _send(self, n, now, reply_from):
         k = escape_into(self._tx, n, self._wire)
-        self.tx_frames += 1
         self.waiting_for = reply_from
         self.wait_until = ticks_add(now, REPLY_MS if reply_from is not None else QUIET_MS + 2 * k)
         self.send(self._views[k])

@@ -38,7 +38,6 @@ class Slot:
         self.limit_ca = 0  # the limit it says it applies
         self.actual_ca = 0  # what the car draws
         self.last_seen = 0
-        self.linked_at = 0
         self.next_hb = 0
         self.last_hb = 0
         self.awaiting = False  # a heartbeat was sent, its reply not yet seen

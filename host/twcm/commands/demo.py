@@ -13,7 +13,7 @@ import time
 
 from twc.master import Master
 from twc.share import Limits, check_limits
-from twcm.commands.master import _amps
+from twcm.commands.master import amps_arg
 from twcm.sim.bus import Bus
 from twcm.sim.car import Car
 from twcm.status import format_slot, slot_summary
@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="watch the master share a circuit among simulated cars",
                        description=__doc__.splitlines()[0])
     p.add_argument("--slaves", type=int, choices=(1, 2, 3), default=3)
-    p.add_argument("--wiring-max-amps-all", type=_amps, default=40, metavar="A")
-    p.add_argument("--wiring-max-amps-per-twc", type=_amps, default=32, metavar="B")
+    p.add_argument("--wiring-max-amps-all", type=amps_arg, default=40, metavar="A")
+    p.add_argument("--wiring-max-amps-per-twc", type=amps_arg, default=32, metavar="B")
     p.add_argument("--speed", type=float, default=1.0, metavar="X",
                    help="simulated seconds per real second (default 1)")
     p.add_argument("--duration", type=float, default=0, metavar="S",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from twcm.mqtt_link import Broker
 
 
-def _amps(text: str) -> int:
+def amps_arg(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -44,13 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run the bus master on an RS-485 serial port: discover up to 3 slave "
                     "TWCs, heartbeat them and share the circuit among the cars.")
     p.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
-    p.add_argument("--wiring-max-amps-all", type=_amps, required=True, metavar="A",
+    p.add_argument("--wiring-max-amps-all", type=amps_arg, required=True, metavar="A",
                    help="rating of the circuit shared by all TWCs (e.g. 80%% of its breaker)")
-    p.add_argument("--wiring-max-amps-per-twc", type=_amps, required=True, metavar="B",
+    p.add_argument("--wiring-max-amps-per-twc", type=amps_arg, required=True, metavar="B",
                    help="rating of the wiring to each TWC, 5-80 A")
-    p.add_argument("--fallback-amps", type=_amps, required=True, metavar="F",
+    p.add_argument("--fallback-amps", type=amps_arg, required=True, metavar="F",
                    help="total current to share when no other limit is set")
-    p.add_argument("--min-amps", type=_amps, default=0, metavar="M",
+    p.add_argument("--min-amps", type=amps_arg, default=0, metavar="M",
                    help="lowest current to offer a car (default: 5 A protocol 1, 6 A protocol 2)")
     p.add_argument("--master-id", type=_twc_id, default=0x7777, metavar="HEX",
                    help="the master's TWC id (default 7777)")

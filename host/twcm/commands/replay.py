@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from twcm.commands.master import _amps
+from twcm.commands.master import amps_arg
 from twcm.policy import GreenSettings
 from twcm.replay import (DAYS, MODES, TraceError, day, figures, load_trace, oracle, plot,
                          replay, replay_settings)
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1, help="the built-in day's house load (default 1)")
     p.add_argument("--mode", choices=tuple(MODES), default="green",
                    help="green: track the surplus; fixed: max amps; off (default green)")
-    p.add_argument("--max-amps", type=_amps, default=32, metavar="A")
+    p.add_argument("--max-amps", type=amps_arg, default=32, metavar="A")
     p.add_argument("--flex-w", type=float, default=0.0, metavar="W",
                    help="grid import allowed to hold the minimum (default 0)")
     p.add_argument("--deadband-amps", type=float, default=1.0, metavar="A",
