@@ -47,6 +47,10 @@ class SiteLoop:
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
         self._shown: tuple | None = None
         self._source_error: str | None = None
+        # The last turn, for views (twcm demo) and status: readings, decision, amps leased.
+        self.reading: Reading | None = None
+        self.decision: Decision | None = None
+        self.sent: int | None = None
 
     async def run(self) -> None:
         """Every interval_s until cancelled; a turn that fails is logged, not fatal."""
@@ -100,6 +104,7 @@ class SiteLoop:
             self._shown = shown
         else:
             log.debug("site %s: %s", name, decision.reason)
+        self.reading, self.decision, self.sent = reading, decision, sent
         if self.store is not None:
             self._record(wall, reading, sent, decision.reason)
         return decision
