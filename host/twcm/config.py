@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, get_type_hints
 from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       create_model, field_validator)
 
 from twc import payloads
@@ -26,7 +26,8 @@ from twcm.devicelink.site import SITE_NAME
 from twcm.mqtt_link import parse_broker
 from twcm.policy import GreenSettings, NonScheduled, Settings, Window
 from twcm.policy.schedule import DAY_NAMES
-from twcm.sources import kinds
+from twcm.sources import ROLES, kinds
+from twcm.sources.combine import RULES
 
 DOCS = "docs/config.md"
 DEFAULT_DB = "~/.local/state/twcm/twcm.db"
@@ -89,14 +90,52 @@ PolicyConfig = _mirror(  # max_amps is the site's
 
 
 class SourceConfig(BaseModel):
-    """`type` picks the source; its other keys are checked by that source's Options."""
+    """One meter: `type` picks the integration, which checks the keys not named here."""
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
     type: Annotated[str, _must(lambda v: v in kinds(), "no such source type: give one of "
                                + ", ".join(sorted(kinds())))]
+    name: Annotated[str | None, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
+                                      "not a source name: give 1-32 letters, digits, "
+                                      "- or _")] = None
+    roles: list[Literal["generation", "consumption", "grid", "battery"]] | None = Field(
+        None, min_length=1)
+    interval_s: float | None = Field(None, gt=0, le=86400)
+    max_age_s: float | None = Field(None, gt=0, le=86400)
 
     def options(self) -> dict[str, Any]:
+        """The integration's own keys."""
         return dict(self.model_extra or {})
+
+    def label(self) -> str:
+        return self.name or self.type
+
+    def every_s(self) -> float:
+        return self.interval_s if self.interval_s is not None else kinds()[self.type].interval_s
+
+    def age_limit_s(self) -> float:
+        """Older readings are unknown: by default three missed readings, at least 30 s."""
+        return self.max_age_s if self.max_age_s is not None else max(30.0, 3 * self.every_s())
+
+    def role_list(self) -> tuple[str, ...]:
+        """The roles it fills: as configured, else all its type can give."""
+        if self.roles is not None:
+            return tuple(self.roles)
+        kind = kinds()[self.type]
+        return kind.roles(kind.options.model_validate(self.options()))
+
+
+Rule = Annotated[str, _must(lambda v: v in RULES or SITE_NAME.fullmatch(v) is not None,
+                            'not a rule: give "sum", "priority" or the name of a source')]
+
+
+class CombineConfig(_Table):
+    """How several sources that fill the same role combine (twcm.sources.combine)."""
+
+    generation: Rule | None = None
+    consumption: Rule | None = None
+    grid: Rule | None = None
+    battery: Rule | None = None
 
 
 class SiteConfig(_Table):
@@ -109,7 +148,13 @@ class SiteConfig(_Table):
     timezone: Annotated[str | None, _must(ZoneInfo, "no such time zone: give an IANA name "
                                           'such as "Europe/Amsterdam"')] = None
     policy: PolicyConfig = PolicyConfig()  # type: ignore[valid-type]
-    source: SourceConfig
+    # One [site.source] table or several [[site.source]] tables: a list either way.
+    source: Annotated[list[SourceConfig], BeforeValidator(
+        lambda v: [v] if isinstance(v, dict) else v)] = Field(min_length=1)
+    combine: CombineConfig = CombineConfig()
+
+    def sources(self) -> list[SourceConfig]:
+        return self.source
 
     def settings(self) -> Settings:
         """The policy's Settings; ValueError as GreenSettings/Settings raise it."""
@@ -227,6 +272,48 @@ def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> str:
     return _line(_key(loc), value, problem, "set it " + problem.removeprefix("must be "))
 
 
+def _sources_problems(i: int, site: SiteConfig) -> list[str]:
+    """Each source's own keys, names, roles and intervals, and the combination rules."""
+    problems: list[str] = []
+    filled: dict[str, list[str]] = {}
+    names: list[str] = []
+    for j, src in enumerate(site.sources()):
+        at = ("site", i, "source", j)
+        kind = kinds()[src.type]
+        try:
+            options = kind.options.model_validate(src.options())
+        except ValidationError as e:
+            problems += _describe(e, at)
+            continue
+        if src.label() in names:
+            problems.append(_line(_key(at + ("name",)), src.label(), "another source of "
+                                  "this site has this name", "give each source a name"))
+        names.append(src.label())
+        can = kind.roles(options)
+        for role in src.roles or ():
+            if role not in can:
+                problems.append(_line(_key(at + ("roles",)), role, f"a {src.type} source "
+                                      f"cannot give it", f"give only {', '.join(can)}"))
+        if src.interval_s is not None and src.interval_s < kind.min_interval_s:
+            problems.append(_line(_key(at + ("interval_s",)), src.interval_s,
+                                  f"{src.type} may be read at most every "
+                                  f"{kind.min_interval_s:g} s",
+                                  f"give {kind.min_interval_s:g} or more"))
+        for role in src.role_list():
+            filled.setdefault(role, []).append(src.label())
+    for role in ROLES:
+        rule = getattr(site.combine, role)
+        feeds = filled.get(role, [])
+        key = f"site[{i}].combine.{role}"
+        if rule is None and len(feeds) > 1:
+            problems.append(f"{key}: missing: sources {', '.join(feeds)} all give {role} "
+                            f'(fix: set it to "sum", "priority" or one of their names)')
+        elif rule is not None and rule not in RULES and rule not in feeds:
+            problems.append(_line(key, rule, f"no source named so gives {role}",
+                                  'give "sum", "priority" or one of: ' + ", ".join(feeds)))
+    return problems
+
+
 def _check(config: Config) -> list[str]:
     """What the models alone cannot see: sources' options, the policy's own checks,
     duplicate names, secrets from the environment."""
@@ -236,10 +323,7 @@ def _check(config: Config) -> list[str]:
         if names.index(site.name) != i:
             problems.append(_line(f"site[{i}].name", site.name, "another site has this name",
                                   "give each [[site]] its own name"))
-        try:
-            kinds()[site.source.type].options.model_validate(site.source.options())
-        except ValidationError as e:
-            problems += _describe(e, ("site", i, "source"))
+        problems += _sources_problems(i, site)
         try:
             site.settings()
         except ValueError as e:
@@ -267,8 +351,22 @@ def load(path: Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as e:
-        raise ConfigError([f"{name}: {line}" for line in _describe(e)]) from None
+        raise ConfigError([f"{name}: {_as_written(data, line)}" for line in _describe(e)]) \
+            from None
     problems = _check(config)
     if problems:
-        raise ConfigError([f"{name}: {line}" for line in problems])
+        raise ConfigError([f"{name}: {_as_written(data, line)}" for line in problems])
     return config
+
+
+def _as_written(data: dict[str, Any], line: str) -> str:
+    """"site[0].source[0]" as "site[0].source" where the TOML has one [site.source] table."""
+    m = re.match(r"site\[(\d+)\]\.source\[0\]", line)
+    if m is None:
+        return line
+    sites = data.get("site")
+    try:
+        table = isinstance(sites[int(m.group(1))]["source"], dict)  # type: ignore[index]
+    except (TypeError, KeyError, IndexError):
+        return line
+    return f"site[{m.group(1)}].source" + line[m.end():] if table else line

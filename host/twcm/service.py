@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from twcm.config import Config, SiteConfig
 from twcm.devicelink import DeviceLink, EmbeddedBroker, SiteLink
 from twcm.policy import Decision, Inputs, NonScheduled, Policy
-from twcm.sources import Reading, Source, kinds
+from twcm.sources import Reading, kinds
+from twcm.sources.combine import Combined, Meters
+from twcm.sources.feed import Feed
 from twcm.store import Store
 
 log = logging.getLogger("twcm.service")
@@ -34,52 +36,74 @@ def _unleased(decision: Decision, policy: Policy) -> bool:
     return decision.set_by is None or (tracking and decision.set_by.source == "default")
 
 
+def meters(config: SiteConfig) -> Meters:
+    """The site's sources as feeds, with its combination rules."""
+    feeds = []
+    for src in config.sources():
+        kind = kinds()[src.type]
+        source = kind.make(kind.options.model_validate(src.options()))
+        feeds.append(Feed(src.label(), src.type, source, src.role_list(), src.every_s(),
+                          src.age_limit_s()))
+    rules = {k: v for k, v in config.combine.model_dump().items() if v is not None}
+    return Meters(feeds, rules)
+
+
 class SiteLoop:
-    """One site: its source, policy and SiteLink, and the loop that ties them."""
+    """One site: its sources, policy and SiteLink, and the loop that ties them."""
 
     def __init__(self, config: SiteConfig, store: Store | None) -> None:
         self.config = config
         self.policy = Policy(config.settings())
-        kind = kinds()[config.source.type]
-        self.source: Source = kind.make(kind.options.model_validate(config.source.options()))
+        self.meters = meters(config)
         self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
         self.store = store
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
         self._shown: tuple | None = None
-        self._source_error: str | None = None
+        self._stale: dict[str, str | None] = {}
         # The last turn, for views (twcm demo) and status: readings, decision, amps leased.
         self.reading: Reading | None = None
+        self.combined: Combined | None = None
         self.decision: Decision | None = None
         self.sent: int | None = None
 
     async def run(self) -> None:
-        """Every interval_s until cancelled; a turn that fails is logged, not fatal."""
-        while True:
-            started = time.monotonic()
-            try:
-                await self.turn()
-            except Exception:
-                log.exception("site %s: this turn failed; trying again", self.config.name)
-            await asyncio.sleep(max(0.0, self.config.interval_s - (time.monotonic() - started)))
+        """Poll the sources and decide every interval_s until cancelled; a turn that
+        fails is logged, not fatal."""
+        feeds = [asyncio.create_task(f.run(), name=f"source {f.name}")
+                 for f in self.meters.feeds]
+        try:  # the first decision waits a moment for the first readings
+            await asyncio.wait([asyncio.create_task(f.tried.wait()) for f in self.meters.feeds],
+                               timeout=self.config.interval_s)
+            while True:
+                started = time.monotonic()
+                try:
+                    await self.turn()
+                except Exception:
+                    log.exception("site %s: this turn failed; trying again", self.config.name)
+                await asyncio.sleep(max(0.0, self.config.interval_s
+                                        - (time.monotonic() - started)))
+        finally:
+            for t in feeds:
+                t.cancel()
+            await asyncio.gather(*feeds, return_exceptions=True)
 
-    async def _read(self) -> Reading | None:
-        name = self.config.name
-        try:
-            reading = await asyncio.wait_for(self.source.read(), self.config.interval_s)
-        except Exception as e:
-            text = f"{type(e).__name__}: {e}"
-            if text != self._source_error:  # once per kind of failure, not every turn
-                log.warning("site %s: cannot read the %s source (%s): no green claim until "
-                            "it can", name, self.config.source.type, text)
-            self._source_error = text
-            return None
-        if self._source_error is not None:
-            log.info("site %s: the %s source reads again", name, self.config.source.type)
-            self._source_error = None
-        return reading
+    def _read(self) -> Reading | None:
+        """The combined readings; a source turning stale or fresh again is logged once."""
+        combined: Combined = self.meters.combine()
+        self.combined = combined
+        for f in combined.feeds:
+            if self._stale.get(f.name, "") != f.stale:
+                if f.stale is not None:
+                    log.warning("site %s: source %s is not used: %s; what it gives is "
+                                "unknown until it reads again", self.config.name, f.name,
+                                f.stale)
+                elif f.name in self._stale:
+                    log.info("site %s: source %s is used again", self.config.name, f.name)
+                self._stale[f.name] = f.stale
+        return combined.reading
 
     async def turn(self) -> Decision:
-        reading = await self._read()
+        reading = self._read()
         wall = time.time()
         meters = {} if reading is None else {
             "generation_w": reading.generation_w, "consumption_w": reading.consumption_w,

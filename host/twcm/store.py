@@ -82,7 +82,7 @@ class Store:
     def sample(self, at: float, site: str, reading: Reading | None, limit_amps: int | None,
                reason: str) -> None:
         """One turn of the service loop: the readings (None: unknown) and the decision."""
-        r = reading or Reading(None, None, None, None, at)
+        r = reading or Reading(at=at)
         with self.db:
             self.db.execute("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             (at, site, r.generation_w, r.consumption_w, r.grid_import_w,

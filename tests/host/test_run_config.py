@@ -39,7 +39,7 @@ def test_the_example_loads_into_the_policy_settings():
     assert (site.name, s.max_amps, s.main_fuse_amps, s.non_scheduled) == (
         "home", 32, 25, NonScheduled.TRACK_GREEN)
     assert s.green.offset_w == 100 and len(s.windows) == 1 and s.windows[0].days == (0, 1, 2, 3, 4)
-    assert site.source.type == "sim" and site.source.options()["speed"] == 60
+    assert site.source[0].type == "sim" and site.source[0].options()["speed"] == 60
     assert config.broker is None and config.embedded_broker.port == 1883
 
 

@@ -88,7 +88,7 @@ from test_store import state
 from twcm.sources import Reading
 from twcm.store import Store
 s = Store(Path({str(path)!r}))
-s.sample(10.0, "home", Reading(4000.0, 500.0, -3500.0, None, 9.0), 13, "green: started")
+s.sample(10.0, "home", Reading(4000.0, 500.0, -3500.0, at=9.0), 13, "green: started")
 s.sample(15.0, "home", None, None, "no reading")
 s.status(20.0, "home", state({{"state": "charging", "actual_amps": 8.0}}))
 s.status(80.0, "home", state({{"state": "charging", "actual_amps": 8.0}}))
@@ -104,5 +104,5 @@ os._exit(0)  # no close(): as a crash would
     (session,) = store.sessions()
     assert (session["start"], session["end"]) == (20.0, 80.0)
     assert session["kwh"] == pytest.approx(8 * 230 * 60 / 3600 / 1000)
-    store.sample(90.0, "home", Reading(None, None, 100.0, 55.0, 90.0), 0, "x")
+    store.sample(90.0, "home", Reading(grid_import_w=100.0, battery_soc=55.0, at=90.0), 0, "x")
     assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 3

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         broker = (str(config.broker.url) if config.broker else
                   f"embedded on 127.0.0.1:{config.embedded_broker.port}")
-        sites = ", ".join(f"{s.name} ({s.source.type}, {s.max_amps} A)" for s in config.site)
+        sites = ", ".join(f"{s.name} ({'+'.join(x.label() for x in s.sources())}, "
+                          f"{s.max_amps} A)" for s in config.site)
         print(f"{path}: OK: sites {sites}; broker {broker}; "
               f"database {config.database.path()}")
         return 0

@@ -78,8 +78,9 @@ class Sim:
 
     async def read(self) -> Reading:
         generation, consumption = self.at(self.seconds_of_day())
-        return Reading(generation, consumption, round(consumption - generation, 1),
-                       self.o.battery_soc, time.time())
+        return Reading(generation_w=generation, consumption_w=consumption,
+                       grid_import_w=round(consumption - generation, 1),
+                       battery_soc=self.o.battery_soc)
 
 
-register("sim", SimOptions, Sim)
+register("sim", SimOptions, Sim, interval_s=1.0, min_interval_s=0.1)

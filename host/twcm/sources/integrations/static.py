@@ -1,8 +1,6 @@
 """`type = "static"`: fixed readings from the config, for trying twcm out."""
 from __future__ import annotations
 
-import time
-
 from pydantic import Field
 
 from twcm.sources import Options, Reading, register
@@ -23,8 +21,8 @@ class Static:
 
     async def read(self) -> Reading:
         o = self.o
-        return Reading(o.generation_w, o.consumption_w, o.grid_import_w, o.battery_soc,
-                       time.time())
+        return Reading(generation_w=o.generation_w, consumption_w=o.consumption_w,
+                       grid_import_w=o.grid_import_w, battery_soc=o.battery_soc)
 
 
-register("static", StaticOptions, Static)
+register("static", StaticOptions, Static, interval_s=1.0, min_interval_s=0.1)
