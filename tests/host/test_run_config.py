@@ -62,9 +62,9 @@ def test_defaults(tmp_path):
     (("max_amps = 32\n", ""), "site[0].max_amps: missing (fix: add it"),
     (('name = "home"', 'name = "my home"'),
      'site[0].name: "my home" is not allowed: not a site name (fix: give 1-32 letters'),
-    (('type = "static"', 'type = "fronius"'),
-     'site[0].source.type: "fronius" is not allowed: no such source type '
-     "(fix: give one of sim, static)"),
+    (('type = "static"', 'type = "fronious"'),
+     'site[0].source.type: "fronious" is not allowed: no such source type '
+     "(fix: give one of fronius, "),
     (("consumption_w = 500", "consumption_w = 500, colour = 1"),
      "site[0].source.colour: unknown key"),
     (("", "[site.policy.green]\nstart_delay_s = -5"),
