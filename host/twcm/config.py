@@ -205,6 +205,12 @@ class DatabaseConfig(_Table):
         return Path(self.sqlite).expanduser()
 
 
+class ApiConfig(_Table):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
 class LogConfig(_Table):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -214,6 +220,7 @@ class Config(_Table):
     broker: BrokerConfig | None = None
     embedded_broker: EmbeddedBrokerConfig = EmbeddedBrokerConfig()
     database: DatabaseConfig = DatabaseConfig()
+    api: ApiConfig = ApiConfig()
     log: LogConfig = LogConfig()
 
 

@@ -17,8 +17,11 @@ from dataclasses import asdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from twcm.api import Api
 from twcm.config import Config, SiteConfig
+from twcm.control import Control
 from twcm.devicelink import DeviceLink, EmbeddedBroker, SiteLink
+from twcm.mqtt_control import MqttControl
 from twcm.policy import Decision, Inputs, NonScheduled, Policy
 from twcm.sources import Reading, kinds
 from twcm.sources.combine import Combined, Meters
@@ -60,6 +63,7 @@ class SiteLoop:
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
         self._shown: tuple | None = None
         self._stale: dict[str, str | None] = {}
+        self._wake = asyncio.Event()
         # The last turn, for views (twcm demo) and status: readings, decision, amps leased.
         self.reading: Reading | None = None
         self.combined: Combined | None = None
@@ -80,12 +84,24 @@ class SiteLoop:
                     await self.turn()
                 except Exception:
                     log.exception("site %s: this turn failed; trying again", self.config.name)
-                await asyncio.sleep(max(0.0, self.config.interval_s
-                                        - (time.monotonic() - started)))
+                left = self.config.interval_s - (time.monotonic() - started)
+                try:
+                    await asyncio.wait_for(self._wake.wait(), max(0.0, left))
+                except TimeoutError:
+                    pass
+                self._wake.clear()
         finally:
             for t in feeds:
                 t.cancel()
             await asyncio.gather(*feeds, return_exceptions=True)
+
+    def now(self) -> datetime:
+        """Now in the site's time zone (the policy's clock)."""
+        return datetime.now(self.zone).astimezone(self.zone)
+
+    def wake(self) -> None:
+        """Decide again at once (a user changed something)."""
+        self._wake.set()
 
     def _read(self) -> Reading | None:
         """The combined readings; a source turning stale or fresh again is logged once."""
@@ -111,8 +127,8 @@ class SiteLoop:
             "meter_age_s": max(0.0, wall - reading.at)}
         state = self.link.state
         inputs = Inputs.from_state(asdict(state) if state else {}, **meters)
-        decision = self.policy.decide(datetime.fromtimestamp(wall).astimezone(self.zone),
-                                      inputs)
+        decision = self.policy.decide(datetime.fromtimestamp(wall, self.zone)
+                                      .astimezone(self.zone), inputs)
         name = self.config.name
         if _unleased(decision, self.policy):
             if self.link.lease_amps is not None:
@@ -158,6 +174,22 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
             loop.remove_signal_handler(sig)
 
 
+async def _start_api(config: Config, control: Control) -> Api | None:
+    """The REST API, if enabled; a port in use is logged, and the service goes on."""
+    if not config.api.enabled:
+        return None
+    api = Api(control, config.api.host, config.api.port)
+    try:
+        await api.start()
+    except OSError as e:
+        log.error("cannot serve the REST API on %s:%s: %s (fix: set [api] port to a free "
+                  "port, or enabled = false); going on without it", api.host, api.port,
+                  e.strerror or e)
+        return None
+    log.info("REST API on http://%s:%d/api/status", api.host, api.port)
+    return api
+
+
 async def _serve(config: Config, stop: asyncio.Event) -> int:
     db = config.database.path()
     try:
@@ -182,11 +214,16 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
             url = config.broker.full_url()
         sites = [SiteLoop(s, store) for s in config.site]
         link = DeviceLink(url, [s.link for s in sites])
-        tasks = [asyncio.create_task(link.run(), name="device link")]
+        control = Control(sites)
+        tasks = [asyncio.create_task(link.run(), name="device link"),
+                 asyncio.create_task(MqttControl(url, control).run(), name="mqtt control")]
         tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
+        api = await _start_api(config, control)
         log.info("serving sites %s via %s", ", ".join(s.config.name for s in sites),
                  link.broker)
         await stop.wait()
+        if api is not None:
+            await api.stop()
         log.info("stopping: the devices follow their schedule or fallback when the leases "
                  "run out")
         for t in tasks:

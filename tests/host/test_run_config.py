@@ -64,7 +64,7 @@ def test_defaults(tmp_path):
      'site[0].name: "my home" is not allowed: not a site name (fix: give 1-32 letters'),
     (('type = "static"', 'type = "fronious"'),
      'site[0].source.type: "fronious" is not allowed: no such source type '
-     "(fix: give one of fronius, "),
+     "(fix: give one of "),
     (("consumption_w = 500", "consumption_w = 500, colour = 1"),
      "site[0].source.colour: unknown key"),
     (("", "[site.policy.green]\nstart_delay_s = -5"),
