@@ -124,6 +124,7 @@ class SiteLoop:
         meters = {} if reading is None else {
             "generation_w": reading.generation_w, "consumption_w": reading.consumption_w,
             "grid_import_w": reading.grid_import_w, "battery_soc": reading.battery_soc,
+            "grid_connected": reading.grid_connected,
             "meter_age_s": max(0.0, wall - reading.at)}
         state = self.link.state
         inputs = Inputs.from_state(asdict(state) if state else {}, **meters)

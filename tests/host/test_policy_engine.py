@@ -143,3 +143,14 @@ def test_non_finite_readings_count_as_unknown():
     d = policy(main_fuse_amps=20).decide(T0, sun(4600, float("inf")))
     fuse = d.claims[1]
     assert (d.amps, fuse.amps, fuse.reason) == (0, 0, "main fuse 20 A: house load unknown")
+
+
+def test_off_grid_stops_every_wish_unless_allowed():
+    p = policy()
+    p.charge_now(16, timedelta(hours=1), T0)
+    d = p.decide(T0, sun(9000, grid_connected=False))
+    assert d.amps == 0 and d.capped_by is not None and "off grid" in d.capped_by.reason
+    assert p.decide(T0, sun(9000, grid_connected=True)).amps == 16
+    q = policy(charge_off_grid=True)
+    q.charge_now(16, timedelta(hours=1), T0)
+    assert q.decide(T0, sun(9000, grid_connected=False)).amps == 16

@@ -65,6 +65,9 @@ class Settings:
     """Watts the home battery takes while below battery_min_soc."""
     max_reading_age_s: float = 120.0
     """Meter readings older than this count as unknown."""
+    charge_off_grid: bool = False
+    """Charge while a source (a Powerwall) says the site is off grid. False: no current
+    then, so that the home battery carries the house through the power cut."""
 
     def __post_init__(self) -> None:
         def check(name: str, ok: bool, fix: str) -> None:
@@ -100,6 +103,7 @@ class Inputs:
     consumption_w: float | None = None
     grid_import_w: float | None = None  # negative while exporting
     battery_soc: float | None = None  # percent
+    grid_connected: bool | None = None  # False: the site runs off grid (a power cut)
     meter_age_s: float = 0.0  # age of the meter readings above
     charger_amps: float = 0.0  # what the cars draw together, amps per phase
     charger_load_w: float | None = None  # the same in watts, if metered
@@ -164,6 +168,10 @@ class Policy:
         gen, cons, grid = (_known(m) for m in meters) if fresh else (None, None, None)
 
         claims: list[Claim] = [Claim("safety", s.max_amps, f"site maximum {s.max_amps} A")]
+        if inputs.grid_connected is False and fresh and not s.charge_off_grid:
+            # In a power cut the home battery alone carries the house: keep it for that.
+            claims.append(Claim("safety", 0, "off grid: the home battery is kept for the "
+                                "house"))
         if s.main_fuse_amps is not None:
             claims.append(self._fuse_claim(s.main_fuse_amps, cons, grid, charger_w, vp))
         if self.charge_now_request is not None:
