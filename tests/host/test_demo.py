@@ -1,21 +1,119 @@
-"""`twcm demo` runs the whole simulated bus and shows the sharing."""
+"""`twcm demo`: the embedded broker, the simulated device and the host's site loop on a
+simulated solar day, as a user runs it (a subprocess, output not a terminal), and its
+parts on their own."""
+from __future__ import annotations
+
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+from twc.share import Limits
+from twc.ticks import ticks_ms
 from twcm.cli import main
+from twcm.demo.app import Options, site_config
+from twcm.demo.device import SimDevice
+from twcm.demo.scenario import HOUR_S, Scenario, timeline
+from twcm.mqtt_link import parse_broker
+from twcm.policy import GreenSettings
+
+LINE = re.compile(r"^(\d\d):(\d\d) sun (\d+) W .*\| lease (\d+|none)\b.*"
+                  r"\| device (\w+) (\d+) A \| (.*)$")
 
 
-def test_demo_shows_three_cars_sharing_and_following_the_site_limit(capsys):
-    assert main(["demo", "--speed", "100000", "--duration", "181", "--every", "30"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("event: joined") == 3
-    assert out.count("event: vin") == 3
-    totals = {int(t): (int(lim), int(off)) for t, lim, off in
-              re.findall(r"(\d+)\.0 s  limit (\d+) A, offered (\d+) A in all", out)}
-    assert totals[60] == (40, 40)  # three cars share 40 A
-    assert totals[120] == (20, 20)  # the site limit went down to 20 A at 90 s
-    assert totals[180] == (40, 40)
-    offers = re.findall(r"offer\s+(\d+) A", out)
-    assert max(int(o) for o in offers) <= 32
+def _demo(*args: str) -> tuple[str, list[tuple[float, int | None, str, list[int]]]]:
+    """Run the demo; its output and its lines as (hour, lease, device source, offers)."""
+    p = subprocess.run([sys.executable, "-m", "twcm.cli", "demo", "--every", "0.5", *args],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr, p.stderr
+    rows = []
+    for m in map(LINE.match, p.stdout.splitlines()):
+        if m is None:
+            continue
+        hh, mm, _, lease, source, _, twcs = m.groups()
+        offers = [int(o) for o in re.findall(r"offer (\d+) A", twcs)]
+        rows.append((int(hh) + int(mm) / 60, None if lease == "none" else int(lease), source,
+                     offers))
+    assert len(rows) >= 20, p.stdout
+    return p.stdout, rows
+
+
+def test_the_car_starts_charging_when_the_sun_comes_up():
+    out, rows = _demo("--speed", "1200", "--start", "05:00", "--duration", "18")
+    assert out.count("event: joined TWC") == 3
+    assert "a car arrives at TWC" in out
+    night = [r for r in rows if 5.3 <= r[0] < 6.5]  # before sunrise, once the site loop turned
+    day = [r for r in rows if r[0] >= 10]
+    assert night and day, out
+    assert all(lease == 0 and sum(offers) == 0 for _, lease, _, offers in night), night
+    # Leases went over MQTT to the device, which offers them to the car.
+    assert all(lease and source == "lease" and max(offers) >= 6
+               for _, lease, source, offers in day), day
+
+
+def test_charging_stops_when_the_sun_goes_down():
+    out, rows = _demo("--speed", "1500", "--start", "13:00", "--duration", "16", "--slaves", "1")
+    assert out.count("event: joined TWC") == 1
+    afternoon = [r for r in rows if r[0] < 16]
+    evening = [r for r in rows if r[0] >= 19]
+    assert afternoon and evening, out
+    assert any(offers[0] >= 6 for _, _, _, offers in afternoon), afternoon
+    assert all(lease == 0 and offers == [0] for _, lease, _, offers in evening), evening
+
+
+def test_the_device_joins_its_slaves_and_follows_a_lease(tmp_path: Path):
+    """Without a broker: the bus loop run by hand, a lease given straight to the Hub on
+    the clock MqttLink uses for commands (twc.ticks), which must be the bus's."""
+    lines: list[str] = []
+    device = SimDevice(2, Limits(40, 32, 0), parse_broker("mqtt://127.0.0.1:9", None),
+                       "t", tmp_path, lines.append)
+    device.plug(0, True)
+
+    def run(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            device.step()
+            time.sleep(0.002)
+
+    run(4)
+    view = device.view()
+    assert all(t.joined for t in view.twcs), lines
+    assert (view.source, view.limit) == ("fallback", 0)
+    assert [t.offer for t in view.twcs] == [0, 0]
+    assert [t.car for t in view.twcs] == ["35 %", "none"]
+    assert device.link.hub.command("twcm/t/limit/set", b'{"amps": 10, "ttl_s": 5}',
+                                   ticks_ms(), int(time.time()))
+    run(2.5)
+    view = device.view()
+    assert (view.source, view.limit) == ("lease", 10)
+    assert [t.offer for t in view.twcs] == [10, 0]
+    assert view.twcs[0].state in ("starting", "charging")
+    run(4)  # the lease (5 s) ran out: the device is on its own again
+    assert (device.view().source, device.view().twcs[0].offer) == ("fallback", 0)
+
+
+def test_cars_arrive_and_leave_once_each_in_simulated_time():
+    scenario = Scenario(timeline(3))
+    first = scenario.due(0)
+    assert [(p.twc, p.plugged) for p in first] == [(0, True)]
+    assert scenario.due(HOUR_S) == []
+    assert [(p.twc, p.plugged) for p in scenario.due(3 * HOUR_S)] == [(1, True), (2, True)]
+    assert [(p.twc, p.plugged) for p in scenario.due(10 * HOUR_S)] == [(1, False)]
+    assert scenario.due(20 * HOUR_S) == []
+    assert [p.twc for p in timeline(1)] == [0]
+
+
+def test_the_policy_runs_as_fast_as_the_day_but_not_faster_than_the_cars():
+    real = GreenSettings()
+    green = site_config(Options(speed=10)).settings().green
+    assert green.start_delay_s == real.start_delay_s / 10 > 0
+    assert green.stop_delay_s == real.stop_delay_s / 10 > 0
+    assert green.change_interval_s == max(2.0, real.change_interval_s / 10)
+    fast = site_config(Options(speed=1000))
+    assert fast.settings().green.change_interval_s == 2.0  # not 0.03 s: cars take seconds
+    assert fast.interval_s == 0.5
 
 
 def test_demo_refuses_bad_wiring(capsys):

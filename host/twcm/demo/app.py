@@ -1,0 +1,164 @@
+"""The whole demo: an embedded broker, the simulated device, and the host's site loop
+tracking a simulated solar day, each as in production, on this computer.
+
+The site is what a twcm.toml would make of a home with `--slaves` Wall Connectors and
+solar panels: green tracking on the "sim" source. The solar day runs `speed` times
+faster than the clock, and so do the policy's time-based settings, so that the policy
+behaves as on a real day, sped up. The bus, the Wall Connectors and the cars run in real
+time: settings are never made faster than they can follow (MIN_INTERVAL_S, MIN_CHANGE_S).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from twc.share import Limits
+from twcm.config import SiteConfig
+from twcm.demo.device import SimDevice
+from twcm.demo.scenario import Scenario, timeline
+from twcm.demo.view import Frame, LiveView, PlainView
+from twcm.devicelink import DeviceLink, EmbeddedBroker
+from twcm.mqtt_link import parse_broker
+from twcm.policy import GreenSettings
+from twcm.service import SiteLoop
+
+SITE = "demo"
+PEAK_W = 9000.0  # the panels: enough at midday for three cars at 12 A
+FALLBACK_AMPS = 0  # the device without a lease: every amp comes from the host's policy
+# Real seconds: the site loop's turn and the policy's change interval never go below
+# these, as the cars take a second or two to follow a new offer.
+MIN_INTERVAL_S = 0.5
+MIN_CHANGE_S = 2.0
+UPDATE_S = 0.25  # the view is redrawn and the scenario moved on this often
+
+
+@dataclass(frozen=True)
+class Options:
+    slaves: int = 3
+    wiring_max_amps_all: int = 40
+    wiring_max_amps_per_twc: int = 32
+    speed: float = 60.0  # simulated seconds per real second
+    start: str = "08:00"  # simulated time of day at the start
+    duration_s: float = 0.0  # real seconds; 0: until Ctrl-C or SIGTERM
+    every_s: float = 1.0  # plain view: a line this often (real seconds)
+    live: bool = True  # the rich view, else plain lines
+
+
+class DayClock:
+    """The simulated time, as the "sim" source keeps it when made at the same moment
+    with the same start and speed."""
+
+    def __init__(self, start: str, speed: float) -> None:
+        hh, mm = start.split(":")
+        self.start_s = int(hh) * 3600 + int(mm) * 60
+        self.speed = speed
+        self.t0 = time.monotonic()
+
+    def elapsed_s(self) -> float:
+        """Simulated seconds since the start."""
+        return (time.monotonic() - self.t0) * self.speed
+
+    def hhmm(self) -> str:
+        minutes = int(self.start_s + self.elapsed_s()) // 60 % (24 * 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def site_config(o: Options) -> SiteConfig:
+    """The demo's site, with the policy's green tracking sped up as the day is: its
+    durations (..._s) and its amounts of energy (..._wh, power x time) divided by speed."""
+    green = GreenSettings()
+    fast = {f.name: getattr(green, f.name) / o.speed for f in fields(green)
+            if f.name.endswith(("_s", "_wh"))}
+    fast["change_interval_s"] = max(MIN_CHANGE_S, fast["change_interval_s"])
+    interval_s = SiteConfig.model_fields["interval_s"].default
+    return SiteConfig.model_validate({
+        "name": SITE,
+        "max_amps": o.wiring_max_amps_all,
+        "interval_s": max(MIN_INTERVAL_S, interval_s / o.speed),
+        "policy": {"green": fast},
+        "source": {"type": "sim", "peak_w": PEAK_W, "speed": float(o.speed),
+                   "start": o.start},
+    })
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _animate(o: Options, clock: DayClock, site: SiteLoop, device: SimDevice,
+                   view: PlainView | LiveView) -> None:
+    """Move the scenario on and hand the view a new frame, until cancelled."""
+    scenario = Scenario(timeline(o.slaves))
+    while True:
+        for plug in scenario.due(clock.elapsed_s()):
+            device.plug(plug.twc, plug.plugged)
+            twc = f"TWC {device.slaves[plug.twc].id:04X}"
+            view.event(f"a car arrives at {twc}" if plug.plugged else f"the car at {twc} leaves")
+        r, d = site.reading, site.decision
+        view.show(Frame(clock.hhmm(), None if r is None else r.generation_w,
+                        None if r is None else r.consumption_w, site.sent,
+                        d.set_by.source if d and d.set_by else None,
+                        d.reason if d else "waiting for the first turn", device.view()))
+        await asyncio.sleep(UPDATE_S)
+
+
+async def run(o: Options) -> int:
+    """Run the demo until o.duration_s is over, SIGINT or SIGTERM; the exit code."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if o.duration_s:
+        loop.call_later(o.duration_s, stop.set)
+    broker = EmbeddedBroker(_free_port())
+    try:
+        try:
+            await broker.start()
+        except Exception as e:
+            print(f"twcm demo: error: cannot start the embedded MQTT broker on {broker.url}: "
+                  f"{e}", file=sys.stderr)
+            return 1
+        clock = DayClock(o.start, o.speed)
+        site = SiteLoop(site_config(o), None)
+        about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
+                 f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "
+                 f"broker {broker.url}")
+        view = (LiveView(about, clock.hhmm) if o.live
+                else PlainView(about, clock.hhmm, o.every_s))
+        limits = Limits(o.wiring_max_amps_all, o.wiring_max_amps_per_twc, FALLBACK_AMPS)
+        with view, TemporaryDirectory(prefix="twcm-demo-") as state_dir:
+            device = SimDevice(o.slaves, limits, parse_broker(broker.url, None), SITE,
+                               Path(state_dir), view.event)
+            device.start()
+            link = DeviceLink(broker.url, [site.link])
+            tasks = [asyncio.create_task(link.run(), name="device link"),
+                     asyncio.create_task(site.run(), name=f"site {SITE}"),
+                     asyncio.create_task(_animate(o, clock, site, device, view), name="view")]
+            try:
+                await stop.wait()
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                device.stop()
+        return 0
+    finally:
+        await broker.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def main(o: Options) -> int:
+    """Run the demo; the service's own log shows warnings only (the view says the rest)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("amqtt").setLevel(logging.ERROR)  # its shutdown warns of the last state
+    return asyncio.run(run(o))
