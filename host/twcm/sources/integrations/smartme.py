@@ -1,0 +1,113 @@
+"""`type = "smartme"`: a smart-me meter through the smart-me cloud API.
+
+`GET /api/Devices/<id>` (or `/api/DeviceBySerial?serial=<serial>`) with HTTP basic
+auth answers the device: ActivePower (in ActivePowerUnit, kW) is positive while the
+meter's site imports and negative while it exports. It is a grid meter: it sees the
+net flow, so it tells neither the solar output nor the house load. ValueDate is when
+the meter last reported to the cloud: the reading is that old.
+"""
+from __future__ import annotations
+
+import math
+import os
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from twcm.sources import Reading, SourceError, register
+from twcm.sources.http import Http, HttpOptions, HttpStatusError
+from twcm.sources.values import number, unit_factor
+
+API = "https://smart-me.com"
+
+
+class SmartMeOptions(HttpOptions):
+    """url: the API (changed only for tests)."""
+
+    url: str = API
+    timeout_s: float = Field(10.0, gt=0, le=60)
+    user: str = Field(min_length=1)
+    password: str | None = None
+    password_env: str | None = None
+    device_id: str | None = Field(None, min_length=1)
+    serial: int | None = Field(None, gt=0)
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_set(cls, v: str | None) -> str | None:
+        if v is not None and v not in os.environ:
+            raise ValueError("this environment variable is not set: export it with the "
+                             "password before starting twcm, e.g. export SMARTME_PASSWORD=...")
+        return v
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SmartMeOptions:
+        if (self.password is None) == (self.password_env is None):
+            raise ValueError("give the password as password or (better) the name of an "
+                             "environment variable holding it as password_env, not both")
+        if (self.device_id is None) == (self.serial is None):
+            raise ValueError("give the meter as device_id (its id in the smart-me portal) "
+                             "or as serial (the number before the -), not both")
+        return self
+
+    def secret(self) -> str:
+        return os.environ[self.password_env] if self.password_env else str(self.password)
+
+
+def parse(doc: Any) -> Reading:
+    """The grid readings in a device answer."""
+    if not isinstance(doc, dict):
+        raise SourceError(f"the answer is {doc!r}, not a device")
+    factor = unit_factor(str(doc.get("ActivePowerUnit") or "kW"), "ActivePowerUnit")
+    power = number(doc.get("ActivePower"), "ActivePower")
+    if power is None:
+        raise SourceError("the device gives no ActivePower: is it an electricity meter?")
+    amps: list[float] = []
+    for n in (1, 2, 3):
+        current = number(doc.get(f"CurrentL{n}"), f"CurrentL{n}")
+        phase_power = number(doc.get(f"ActivePowerL{n}"), f"ActivePowerL{n}")
+        if current is not None and phase_power is not None:
+            amps.append(math.copysign(abs(current), phase_power))  # negative exporting
+    return Reading(grid_import_w=power * factor,
+                   phase_amps=tuple(amps) if len(amps) == 3 else None,
+                   volts=number(doc.get("Voltage"), "Voltage"), **_taken(doc))
+
+
+def _taken(doc: dict[str, Any]) -> dict[str, float]:
+    """{"at": the Unix time of ValueDate}, or nothing if it has none with a time zone."""
+    try:
+        when = datetime.fromisoformat(str(doc["ValueDate"]))
+    except (KeyError, ValueError):
+        return {}
+    return {} if when.tzinfo is None else {"at": when.timestamp()}
+
+
+class SmartMe:
+    def __init__(self, o: SmartMeOptions) -> None:
+        self.http = Http(o.url, o.timeout_s, o.verify_tls)
+        self.auth = (o.user, o.secret())
+        if o.device_id is not None:
+            self.path, self.params = f"/api/Devices/{o.device_id}", {}
+        else:
+            self.path, self.params = "/api/DeviceBySerial", {"serial": str(o.serial)}
+
+    async def read(self) -> Reading:
+        try:
+            doc = await self.http.get_json(self.path, params=self.params, auth=self.auth)
+        except HttpStatusError as e:
+            if e.status in (401, 403):
+                raise SourceError(f"smart-me refuses the user and password (HTTP "
+                                  f"{e.status}): check user and password") from None
+            if e.status == 404:
+                raise SourceError("smart-me knows no such meter (HTTP 404): check "
+                                  "device_id or serial") from None
+            raise
+        return parse(doc)
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+register("smartme", SmartMeOptions, SmartMe, interval_s=10.0, min_interval_s=5.0,
+         roles=("grid",))
