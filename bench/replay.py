@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/replay.py [--deadband-amps 1] [--change-interval-s 30]
                                      [--flex-w 0] [--stop-delay-s 300] [--seed 1]
+                                     [--lower-wh 10] [--raise-wh 40]
+                                     [--grid-share 0.015] [--grid-allowance-wh 150]
 
 For the clear, cloudy and measured (NREL SERF East, from pvanalytics) days,
 the real policy in green-only mode drives the master on the simulated bus
@@ -42,14 +44,23 @@ def main() -> None:
                    default=GreenSettings.change_interval_s)
     p.add_argument("--stop-delay-s", type=float, default=GreenSettings.stop_delay_s)
     p.add_argument("--flex-w", type=float, default=GreenSettings.flex_w)
+    p.add_argument("--lower-wh", type=float, default=GreenSettings.lower_wh)
+    p.add_argument("--raise-wh", type=float, default=GreenSettings.raise_wh)
+    p.add_argument("--grid-share", type=float, default=GreenSettings.grid_share)
+    p.add_argument("--grid-allowance-wh", type=float, default=GreenSettings.grid_allowance_wh)
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     green = GreenSettings(subtract_charger_load=True, deadband_amps=args.deadband_amps,
                           change_interval_s=args.change_interval_s,
-                          stop_delay_s=args.stop_delay_s, flex_w=args.flex_w)
+                          stop_delay_s=args.stop_delay_s, flex_w=args.flex_w,
+                          lower_wh=args.lower_wh, raise_wh=args.raise_wh,
+                          grid_share=args.grid_share,
+                          grid_allowance_wh=args.grid_allowance_wh)
     print(f"green settings: deadband {args.deadband_amps:g} A, change interval "
           f"{args.change_interval_s:g} s, stop delay {args.stop_delay_s:g} s, "
-          f"flex {args.flex_w:g} W; seed {args.seed}")
+          f"flex {args.flex_w:g} W, lower {args.lower_wh:g} Wh, raise {args.raise_wh:g} Wh, "
+          f"grid share {100 * args.grid_share:g} % up to {args.grid_allowance_wh:g} Wh; "
+          f"seed {args.seed}")
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=2) as pool:
         rows = list(pool.map(one_day, DAYS, [args.seed] * len(DAYS), [green] * len(DAYS)))
