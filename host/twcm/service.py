@@ -23,12 +23,15 @@ from twcm.control import Control
 from twcm.devicelink import DeviceLink, EmbeddedBroker, SiteLink
 from twcm.mqtt_control import MqttControl
 from twcm.policy import Decision, Inputs, NonScheduled, Policy
+from twcm.policy.device_schedule import device_schedule
 from twcm.sources import Reading, kinds
 from twcm.sources.combine import Combined, Meters
 from twcm.sources.feed import Feed
 from twcm.store import Store
 
 log = logging.getLogger("twcm.service")
+
+SCHEDULE_EVERY_S = 300.0
 
 
 def _unleased(decision: Decision, policy: Policy) -> bool:
@@ -64,6 +67,8 @@ class SiteLoop:
         self._shown: tuple | None = None
         self._stale: dict[str, str | None] = {}
         self._wake = asyncio.Event()
+        self._schedule: list[dict[str, int]] | None = None  # last pushed to the device
+        self._schedule_at: float | None = None
         # The last turn, for views (twcm demo) and status: readings, decision, amps leased.
         self.reading: Reading | None = None
         self.combined: Combined | None = None
@@ -118,7 +123,30 @@ class SiteLoop:
                 self._stale[f.name] = f.stale
         return combined.reading
 
+    def _push_schedule(self) -> None:
+        """Keep the device's schedule (what it does while no lease is live, e.g. with the
+        host down) in step with the weekly windows: checked every SCHEDULE_EVERY_S, sent
+        when the next 48 hours look different."""
+        mono = time.monotonic()
+        if self._schedule_at is not None and mono - self._schedule_at < SCHEDULE_EVERY_S:
+            return
+        self._schedule_at = mono
+        limit = self.link.limit
+        windows = [{**w, "amps": min(w["amps"], limit)}
+                   for w in device_schedule(self.policy.settings.windows, self.now())]
+        if windows == self._schedule:
+            return
+        try:
+            self.link.schedule(windows)
+        except ValueError as e:
+            log.warning("%s", e)
+            return
+        log.info("site %s: device schedule: %d window(s) in the next 48 h",
+                 self.config.name, len(windows))
+        self._schedule = windows
+
     async def turn(self) -> Decision:
+        self._push_schedule()
         reading = self._read()
         wall = time.time()
         meters = {} if reading is None else {

@@ -4,6 +4,7 @@ the REST API and over MQTT, the host's status topic, rejected requests."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -25,6 +26,8 @@ def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]
 def test_charge_now_by_rest_and_mqtt_drives_the_device_through_mosquitto(
         tmp_path, mosquitto, device):
     api = free_port()
+    soon = time.localtime(time.time() + 2 * 3600)  # a daily window that is not active now
+    later = time.localtime(time.time() + 3 * 3600)
     path = tmp_path / "twcm.toml"
     path.write_text(f"""
 [[site]]
@@ -36,6 +39,11 @@ interval_s = 0.5
 type = "static"
 generation_w = 300
 consumption_w = 800
+[[site.policy.windows]]
+days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+start = "{time.strftime('%H:%M', soon)}"
+end = "{time.strftime('%H:%M', later)}"
+amps = 10
 [broker]
 url = "mqtt://{USER}@127.0.0.1:{mosquitto.port}"
 password_env = "TWCM_MQTT_PASSWORD"
@@ -53,6 +61,9 @@ port = {api}
             return states and (states[-1]["mode"], states[-1]["limit_amps"])
 
         until(lambda: limit() == ("stopped", 0), 20, "no surplus: a 0 A lease")
+        # The weekly window reaches the device as its schedule: today's and tomorrow's.
+        until(lambda: watcher.json_of("twcm/home/state")[-1]["schedule_windows"] == 2, 5,
+              "the schedule on the device")
         code, status = call(api, "POST", "/api/sites/home/charge_now",
                             {"amps": 16, "minutes": 30})
         assert code == 200 and status["charge_now"]["amps"] == 16
