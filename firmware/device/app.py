@@ -50,24 +50,15 @@ def _utc():
 
 class Device:
     def __init__(self, config_path, boards_dir, bus_path=None):
-        from device import board as boards
-        from device import config as configs
+        # The config and the board first, alone: their modules are freed
+        # before anything that stays is imported, so that what stays fills
+        # the room they leave, and the free heap is left in one piece.
+        self.cfg, self.board, self.errors = _load(config_path, boards_dir)
+        gc.collect()
         from twc.master import Master
         from twc.share import Limits
 
-        self.errors = []
-        cfg, errors = configs.load(config_path)
-        self.errors += errors
-        self.cfg = cfg
-        self.board = None
-        name = cfg.get("board") or _only_board(boards_dir)
-        if name:
-            b, errors = boards.load(name, boards_dir)
-            self.errors += ["board " + name + ": " + e for e in errors]
-            self.board = b
-        _forget("device.config")  # only needed at start: give their RAM back
-        _forget("device.board")
-        gc.collect()
+        cfg = self.cfg
         if cfg.get("limits_ok"):
             limits = Limits(cfg["wiring_max_amps_all"], cfg["wiring_max_amps_per_twc"],
                             cfg["fallback_amps"], cfg["min_amps"])
@@ -208,7 +199,7 @@ class Device:
             time.sleep_ms(MAIN_SLEEP_MS)
 
     def _publish(self, link, hub, now, uptime_s):
-        items = hub.outbox(now, uptime_s, gc.mem_free())
+        items = hub.outbox(now, uptime_s, gc.mem_free(), True)  # the state in pieces
         for i in range(len(items)):
             topic, text, retain = items[i]
             if not link.publish(topic, text, retain, now):
@@ -232,6 +223,23 @@ def _forget(name):
     parent = sys.modules.get(pkg)
     if parent is not None and hasattr(parent, attr):
         delattr(parent, attr)
+
+
+def _load(config_path, boards_dir):
+    """(config, board or None, errors), with device.config and device.board
+    unloaded again: they are only needed at start."""
+    from device import board as boards
+    from device import config as configs
+
+    cfg, errors = configs.load(config_path)
+    board = None
+    name = cfg.get("board") or _only_board(boards_dir)
+    if name:
+        board, more = boards.load(name, boards_dir)
+        errors += ["board " + name + ": " + e for e in more]
+    _forget("device.config")  # give their RAM back
+    _forget("device.board")
+    return cfg, board, errors
 
 
 def _only_board(boards_dir):

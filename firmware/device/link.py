@@ -94,15 +94,44 @@ class Link:
             self._drop(now, e)
 
     def publish(self, topic, text, retain, now):
-        """Publish at QoS 0; False if not connected or the link broke."""
-        if self.client is None:
+        """Publish at QoS 0; False if not connected or the link broke.
+
+        text: a str, or a list of str pieces (ASCII) sent one after the
+        other as one message, so that it never has to be in RAM whole."""
+        c = self.client
+        if c is None:
             return False
         try:
-            self.client.publish(topic, text, retain, 0)
+            if isinstance(text, list):
+                _publish_parts(c.sock, topic, text, retain)
+            else:
+                c.publish(topic, text, retain, 0)
             return True
         except Exception as e:
             self._drop(now, e)
             return False
+
+
+def _publish_parts(sock, topic, parts, retain):
+    """An MQTT PUBLISH at QoS 0 (as umqtt.simple writes it) whose payload
+    is the pieces; str pieces and topic must be ASCII (len = bytes)."""
+    sz = 2 + len(topic)
+    for p in parts:
+        sz += len(p)
+    head = bytearray(7)
+    head[0] = 0x31 if retain else 0x30
+    i = 1
+    while sz > 0x7F:
+        head[i] = (sz & 0x7F) | 0x80
+        sz >>= 7
+        i += 1
+    head[i] = sz
+    head[i + 1] = len(topic) >> 8
+    head[i + 2] = len(topic) & 0xFF
+    sock.write(head, i + 3)
+    sock.write(topic)
+    for p in parts:
+        sock.write(p)
 
 
 def _tls_context(ca_path):

@@ -97,17 +97,19 @@ class Hub:
         """The link (re)connected: publish the state at once."""
         self.watch.force()
 
-    def outbox(self, now_ms, uptime_s, free_heap):
+    def outbox(self, now_ms, uptime_s, free_heap, parts=False):
         """(topic, text, retain) to publish now: queued events, then the
-        state if it changed or is due."""
+        state if it changed or is due. parts: the state's text is a list
+        of pieces to be sent one after the other (state.state_parts)."""
         out = []
         with self.lock:
             while self.events:
                 out.append((self.contract.event_topic, self.events.pop(0), False))
         if self.watch.due(now_ms):
+            make = state.state_parts if parts else state.state_json
             out.append((self.contract.state_topic,
-                        state.state_json(self.master, self.leases, uptime_s,
-                                         self.version, free_heap, self.loop_max_ms), True))
+                        make(self.master, self.leases, uptime_s, self.version,
+                             free_heap, self.loop_max_ms), True))
         return out
 
     def sent(self, now_ms):

@@ -48,14 +48,14 @@ def _centi(ca, whole):
     return "%d.%02d" % (ca // 100, ca % 100)
 
 
-def _slave(s, leases):
+def _slave(s, leases, sep):
     v = s.volts
     state = proto.STATE_NAMES.get(s.state)
     return (
-        "{\"id\":\"%04X\",\"link\":\"%s\",\"protocol\":%d,\"max_amps\":%s,"
+        "%s{\"id\":\"%04X\",\"link\":\"%s\",\"protocol\":%d,\"max_amps\":%s,"
         "\"offered_amps\":%d,\"actual_amps\":%s,\"state\":\"%s\","
         "\"volts\":[%d,%d,%d],\"lifetime_kwh\":%s,\"vin\":%s,\"cap_amps\":%s}"
-        % (s.id, STATUS_NAMES[s.status], s.protocol, _centi(s.max_ca, True),
+        % (sep, s.id, STATUS_NAMES[s.status], s.protocol, _centi(s.max_ca, True),
            s.offer, _centi(s.actual_ca, False),
            state if state is not None else "0x%02X" % s.state,
            v[0], v[1], v[2], _num(s.kwh if s.kwh >= 0 else None),
@@ -70,20 +70,34 @@ def state_json(master, leases, uptime_s, version, free_heap, loop_max_ms=None):
     loop_max_ms: the longest pass of the bus loop since start, where the
     runtime measures it (the ESP32 firmware does).
     """
+    return "".join(state_parts(master, leases, uptime_s, version, free_heap, loop_max_ms))
+
+
+def state_parts(master, leases, uptime_s, version, free_heap, loop_max_ms=None):
+    """state_json() as a list of pieces whose concatenation it is: the head,
+    one piece per slave (with its comma), the tail. The device writes them
+    to the socket one by one, so that no piece is bigger than a few hundred
+    bytes: a long-running heap is fragmented, and the whole message is
+    more than a kilobyte."""
     lim = master.limits
-    slaves = ",".join(_slave(s, leases) for s in master.slots
-                      if s.status != FREE)
-    return (
+    out = [
         "{\"version\":%s,\"uptime_s\":%d,\"mode\":\"%s\",\"source\":\"%s\","
         "\"limit_amps\":%d,\"lease_left_s\":%s,\"schedule_windows\":%d,"
         "\"time_valid\":%s,\"wiring_max_amps_all\":%d,"
         "\"wiring_max_amps_per_twc\":%d,\"fallback_amps\":%d,\"min_amps\":%d,"
-        "\"free_heap\":%s,\"loop_max_ms\":%s,\"slaves\":[%s]}"
+        "\"free_heap\":%s,\"loop_max_ms\":%s,\"slaves\":["
         % (_text(version), uptime_s, leases.mode, leases.source, lim.site,
            _num(leases.lease_left_s), leases.windows,
            "true" if leases.time_valid else "false", lim.wiring_all,
            lim.wiring_per_twc, lim.fallback, lim.min_amps, _num(free_heap),
-           _num(loop_max_ms), slaves))
+           _num(loop_max_ms))]
+    sep = ""
+    for s in master.slots:
+        if s.status != FREE:
+            out.append(_slave(s, leases, sep))
+            sep = ","
+    out.append("]}")
+    return out
 
 
 def event_json(event, twc_id=None):

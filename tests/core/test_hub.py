@@ -98,3 +98,14 @@ def test_unpublished_events_go_back_in_order_and_old_ones_are_dropped():
     r.h.requeue(out[1:])  # the first was published, the rest were not
     again = [t for (topic, t, retain) in r.out() if topic == "twcm/home/event"]
     assert again == events[1:]
+
+
+def test_the_state_in_pieces_for_the_device():
+    r = Rig()
+    r.m.slots[0].status = LINKED
+    r.m.slots[0].id = 0x1A2B
+    whole = r.h.outbox(0, 5, 1000)
+    r.h.connected()
+    parts = r.h.outbox(0, 5, 1000, True)
+    assert parts[0][0] == whole[0][0] == "twcm/home/state" and parts[0][2] is True
+    assert isinstance(parts[0][1], list) and "".join(parts[0][1]) == whole[0][1]

@@ -233,3 +233,22 @@ def test_due_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert n == 0
+
+
+def test_state_in_pieces_is_the_state_and_no_piece_is_big():
+    m, lv = _rig()
+    for i, twc_id in enumerate((A, B, 0x1C00)):
+        s = _link(m, i, twc_id)
+        s.vin[:] = VIN
+        s.vin_known = True
+        s.kwh = 123456
+    lv.tick(0, None)
+    parts = state.state_parts(m, lv, 86400, "0.1.0", 81234, 14)
+    whole = state.state_json(m, lv, 86400, "0.1.0", 81234, 14)
+    assert "".join(parts) == whole
+    assert len(parts) == 5  # head, three slaves, tail
+    assert len(json.loads(whole)["slaves"]) == 3
+    assert max(len(p) for p in parts) < 450 < len(whole)
+    m2, lv2 = _rig()
+    assert "".join(state.state_parts(m2, lv2, 1, "0.1.0", None)) == \
+        state.state_json(m2, lv2, 1, "0.1.0", None)
