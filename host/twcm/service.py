@@ -28,6 +28,7 @@ from twcm.sources import Reading, kinds
 from twcm.sources.combine import Combined, Meters
 from twcm.sources.feed import Feed
 from twcm.store import Store
+from twcm.wait import wake_or_timeout
 
 log = logging.getLogger("twcm.service")
 
@@ -90,10 +91,7 @@ class SiteLoop:
                 except Exception:
                     log.exception("site %s: this turn failed; trying again", self.config.name)
                 left = self.config.interval_s - (time.monotonic() - started)
-                try:
-                    await asyncio.wait_for(self._wake.wait(), max(0.0, left))
-                except TimeoutError:
-                    pass
+                await wake_or_timeout(self._wake, left)
                 self._wake.clear()
         finally:
             for t in feeds:

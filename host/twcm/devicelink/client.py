@@ -17,6 +17,7 @@ from collections.abc import Callable
 import aiomqtt
 
 from twcm.mqtt_link import PASSWORD_ENV, parse_broker
+from twcm.wait import wake_or_timeout
 
 from .site import SiteLink, log
 
@@ -104,16 +105,14 @@ class DeviceLink:
         while True:
             self._wake.clear()
             now = time.monotonic()
-            for s in self.sites.values():
-                for topic, payload in s.outbox(now):
-                    await client.publish(topic, payload, qos=1, retain=False)
+            # All due messages at once: each QoS 1 publish waits for the broker's ack,
+            # and one after the other would cap the leases per second (many sites).
+            await asyncio.gather(*(client.publish(topic, payload, qos=1, retain=False)
+                                   for s in self.sites.values()
+                                   for topic, payload in s.outbox(now)))
             self._report(now)
             due = min(s.next_due(now) for s in self.sites.values())
-            try:
-                await asyncio.wait_for(self._wake.wait(),
-                                       max(0.0, min(due - time.monotonic(), HEALTH_EVERY_S)))
-            except TimeoutError:
-                pass
+            await wake_or_timeout(self._wake, min(due - time.monotonic(), HEALTH_EVERY_S))
 
     def _report(self, now: float) -> None:
         for name, s in self.sites.items():

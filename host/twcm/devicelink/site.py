@@ -215,6 +215,7 @@ class SiteLink:
     def receive(self, kind: str, payload: bytes, now: float) -> None:
         """A message of the device (kind state, event or online); garbage is counted,
         logged and ignored: this never raises."""
+        health = self.health(now)
         try:
             text = payload.decode("utf-8")
             data = json.loads(text) if text else None
@@ -240,7 +241,8 @@ class SiteLink:
                 raise Garbage("unknown topic")
         except Garbage as e:
             self._garbage(kind, str(e))
-        self.notify()
+        if kind == "online" or self.health(now) != health:  # not on every state: many sites
+            self.notify()
 
     def _garbage(self, kind: str, reason: str) -> None:
         self.garbage += 1

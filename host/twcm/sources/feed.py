@@ -52,7 +52,10 @@ class Feed:
     async def poll_once(self) -> bool:
         """One attempt; True if it gave a reading."""
         try:
-            reading = await asyncio.wait_for(self.source.read(), self.timeout_s)
+            # Not wait_for: on Python 3.11 it can swallow a cancel that comes as the
+            # read ends, and the feed would poll on after the service stopped it.
+            async with asyncio.timeout(self.timeout_s):
+                reading = await self.source.read()
         except asyncio.CancelledError:
             raise
         except TimeoutError:
