@@ -6,8 +6,9 @@ import json
 import time
 
 import pytest
-from meter_server import API, assert_expected
-from mqtt_helpers import PASSWORD, USER, Watcher
+from meter_server import API, assert_expected, run_closing
+from mqtt_helpers import Watcher
+from mqtt_sources import broker_url, heard
 
 from twcm.sources import SourceError
 from twcm.sources.integrations.dsmr_reader import DsmrReader, DsmrReaderOptions, parse
@@ -16,31 +17,11 @@ FIXTURE = "dsmr/dsmr_reader_mqtt_json_export.json"
 TELEGRAM = json.loads((API / FIXTURE).read_text())
 
 
-async def heard(src: DsmrReader, pub: Watcher, payload, topic: str = "dsmr/json"):
-    """Publish `payload` until the source (listening from its first read) has it."""
-    end = time.monotonic() + 5
-    while True:
-        try:
-            return await src.read()
-        except SourceError as e:
-            if "nothing received" not in str(e) or time.monotonic() > end:
-                raise
-        pub.publish(topic, payload)
-        await asyncio.sleep(0.05)
-
-
 def listen(mosquitto, payload, **kw):
     pub = Watcher(mosquitto, [], client_id="dsmr-reader")
-    src = DsmrReader(DsmrReaderOptions(
-        broker=f"mqtt://{USER}:{PASSWORD}@{mosquitto.host}:{mosquitto.port}", **kw))
-
-    async def go():
-        try:
-            return await heard(src, pub, payload, kw.get("topic", "dsmr/json"))
-        finally:
-            await src.close()
+    src = DsmrReader(DsmrReaderOptions(broker=broker_url(mosquitto), **kw))
     try:
-        return asyncio.run(go())
+        return run_closing(src, lambda s: heard(s, pub, kw.get("topic", "dsmr/json"), payload))
     finally:
         pub.close()
 
@@ -93,17 +74,13 @@ def test_a_bad_payload_names_the_topic(mosquitto):
 
 def test_a_broker_that_is_down_is_a_clear_error(mosquitto):
     mosquitto.kill()
-    src = DsmrReader(DsmrReaderOptions(broker=f"mqtt://{USER}:{PASSWORD}@127.0.0.1:"
-                                       f"{mosquitto.port}"))
+    src = DsmrReader(DsmrReaderOptions(broker=broker_url(mosquitto)))
 
-    async def go():
-        try:
-            for _ in range(100):
-                with pytest.raises(SourceError) as e:
-                    await src.read()
-                if "yet:" in str(e.value):
-                    return str(e.value)
-                await asyncio.sleep(0.02)
-        finally:
-            await src.close()
-    assert "nothing received on dsmr/json yet" in asyncio.run(go())
+    async def body(src: DsmrReader):
+        for _ in range(100):
+            with pytest.raises(SourceError) as e:
+                await src.read()
+            if "yet:" in str(e.value):
+                return str(e.value)
+            await asyncio.sleep(0.02)
+    assert "nothing received on dsmr/json yet" in run_closing(src, body)

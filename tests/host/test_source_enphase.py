@@ -2,12 +2,11 @@
 and standing in for Enlighten's login and token service."""
 from __future__ import annotations
 
-import asyncio
 import json
 from urllib.parse import parse_qs
 
 import pytest
-from meter_server import MeterServer, Reply, assert_expected
+from meter_server import MeterServer, Reply, assert_expected, read_once, run_closing
 from pydantic import ValidationError
 
 from twcm.sources import SourceError, kinds
@@ -16,19 +15,8 @@ from twcm.sources.integrations.enphase import LEGACY_PATH, PATH, Enphase, Enphas
 TOKEN = "eyJhbGciOiJFUzI1NiJ9.eyJ1c2VybmFtZSI6Im1lIn0.c2lnbmF0dXJl"
 
 
-def header(request, name: str) -> str | None:
-    return {k.lower(): v for k, v in request.headers.items()}.get(name.lower())
-
-
 def read(server: MeterServer, **kw):
-    source = Enphase(EnphaseOptions(url=server.url, **kw))
-
-    async def go():
-        try:
-            return await source.read()
-        finally:
-            await source.close()
-    return asyncio.run(go())
+    return read_once(Enphase(EnphaseOptions(url=server.url, **kw)))
 
 
 @pytest.mark.parametrize("name", ["production_json_metered_cts.json",
@@ -45,14 +33,10 @@ def test_production_json_gives_the_recorded_readings(name):
 def test_old_firmware_without_production_json_is_read_from_api_v1():
     with MeterServer() as server:
         server.route(LEGACY_PATH, "enphase/api_v1_production.json")
-        source = Enphase(EnphaseOptions(url=server.url))
 
-        async def go():
-            try:
-                return [await source.read(), await source.read()]
-            finally:
-                await source.close()
-        first, second = asyncio.run(go())
+        async def twice(source: Enphase):
+            return [await source.read(), await source.read()]
+        first, second = run_closing(Enphase(EnphaseOptions(url=server.url)), twice)
     assert_expected(first, "enphase/api_v1_production.json")
     assert second.generation_w == first.generation_w
     # production.json is asked for once: the gateway is remembered as an old one
@@ -63,7 +47,7 @@ def test_the_token_is_sent_as_a_bearer():
     with MeterServer() as server:
         server.route(PATH, "enphase/production_json_metered_cts.json")
         read(server, token=TOKEN)
-    assert header(server.requests[0], "Authorization") == f"Bearer {TOKEN}"
+    assert server.requests[0].header("Authorization") == f"Bearer {TOKEN}"
 
 
 @pytest.mark.parametrize("token, match", [
@@ -97,7 +81,7 @@ def test_the_token_is_fetched_from_enlighten_with_the_login():
     assert (tokens.method, tokens.path) == ("POST", "/tokens")
     assert json.loads(tokens.body) == {"session_id": "s-123", "serial_num": "122233344455",
                                        "username": "me@example.com"}
-    assert header(production, "Authorization") == f"Bearer {TOKEN}"
+    assert production.header("Authorization") == f"Bearer {TOKEN}"
 
 
 def test_a_fetched_token_that_is_refused_is_fetched_once_more():

@@ -1,13 +1,12 @@
 """The Enlighten cloud source against a local server standing in for api.enphaseenergy.com."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from meter_server import EXPECTED, MeterServer, Reply, assert_expected
+from meter_server import EXPECTED, MeterServer, Reply, assert_expected, run_closing
 from pydantic import ValidationError
 
 from twcm.sources import SourceError, kinds
@@ -18,24 +17,15 @@ FIXTURE = "enphase/enlighten_cloud_summary.json"
 REFRESH = {"refresh_token": "r-1", "client_id": "cid", "client_secret": "secret"}
 
 
-def header(request, name: str) -> str | None:
-    return {k.lower(): v for k, v in request.headers.items()}.get(name.lower())
-
-
 def query(request) -> dict[str, list[str]]:
     return parse_qs(urlsplit(request.path).query)
 
 
 def reads(server: MeterServer, times: int = 1, **kw):
-    source = EnphaseCloud(EnphaseCloudOptions(system_id=67, api_key="k3y",
-                                              base_url=server.url, **kw))
-
-    async def go():
-        try:
-            return [await source.read() for _ in range(times)]
-        finally:
-            await source.close()
-    return asyncio.run(go())
+    async def body(source: EnphaseCloud):
+        return [await source.read() for _ in range(times)]
+    return run_closing(EnphaseCloud(EnphaseCloudOptions(system_id=67, api_key="k3y",
+                                                        base_url=server.url, **kw)), body)
 
 
 def token_reply(n: int) -> Reply:
@@ -51,7 +41,7 @@ def test_the_summary_gives_the_generation_at_its_report_time():
     assert reading.at == 1384549672  # last_report_at: the data is minutes old
     (request,) = server.requests
     assert urlsplit(request.path).path == SUMMARY and query(request) == {"key": ["k3y"]}
-    assert header(request, "Authorization") == "Bearer a-0"
+    assert request.header("Authorization") == "Bearer a-0"
 
 
 def test_without_an_access_token_one_is_had_for_the_refresh_token(tmp_path):
@@ -64,8 +54,8 @@ def test_without_an_access_token_one_is_had_for_the_refresh_token(tmp_path):
     assert (renew.method, urlsplit(renew.path).path) == ("POST", "/oauth/token")
     assert query(renew) == {"grant_type": ["refresh_token"], "refresh_token": ["r-1"]}
     basic = base64.b64encode(b"cid:secret").decode()
-    assert header(renew, "Authorization") == f"Basic {basic}"
-    assert header(summary, "Authorization") == header(again, "Authorization") == "Bearer a-1"
+    assert renew.header("Authorization") == f"Basic {basic}"
+    assert summary.header("Authorization") == again.header("Authorization") == "Bearer a-1"
     assert json.loads(kept.read_text()) == {"configured": "r-1", "latest": "r-2"}
 
     # after a restart the newest refresh token is used, not the configured (spent) one
@@ -90,7 +80,7 @@ def test_an_expired_access_token_is_renewed_once():
             reads(server, access_token="a-0", **REFRESH)
     assert [urlsplit(r.path).path for r in server.requests] == [SUMMARY, "/oauth/token",
                                                                  SUMMARY]
-    assert header(server.requests[2], "Authorization") == "Bearer a-1"
+    assert server.requests[2].header("Authorization") == "Bearer a-1"
 
 
 def test_an_expired_access_token_without_a_refresh_token_says_what_to_give():

@@ -1,10 +1,8 @@
 """The Fronius source against a local server serving recorded power-flow answers."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from meter_server import MeterServer, assert_expected
+from meter_server import MeterServer, assert_expected, read_once
 
 from twcm.sources import SourceError
 from twcm.sources.integrations.fronius import PATH, Fronius, FroniusOptions
@@ -13,14 +11,7 @@ from twcm.sources.integrations.fronius import PATH, Fronius, FroniusOptions
 def read(name: str):
     with MeterServer() as server:
         server.route(PATH, f"fronius/{name}")
-        source = Fronius(FroniusOptions(url=server.url))
-
-        async def go():
-            try:
-                return await source.read()
-            finally:
-                await source.close()
-        return asyncio.run(go())
+        return read_once(Fronius(FroniusOptions(url=server.url)))
 
 
 @pytest.mark.parametrize("name", ["powerflow_day_import.json", "powerflow_night_null_pv.json",

@@ -1,10 +1,8 @@
 """The Home Assistant source against a local server serving recorded state objects."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from meter_server import MeterServer, Reply, assert_expected
+from meter_server import MeterServer, Reply, assert_expected, read_once
 from pydantic import ValidationError
 
 from twcm.sources import SourceError
@@ -16,14 +14,7 @@ STATE = "/api/states/sensor.solar_power"
 def read(server: MeterServer, **kw):
     options = {"url": server.url, "entity": "sensor.solar_power", "role": "generation",
                "token": "abc.def", **kw}
-    source = Hass(HassOptions(**options))
-
-    async def go():
-        try:
-            return await source.read()
-        finally:
-            await source.close()
-    return asyncio.run(go())
+    return read_once(Hass(HassOptions(**options)))
 
 
 @pytest.mark.parametrize("name", ["state_power_w.json", "state_power_kw.json"])

@@ -1,11 +1,10 @@
 """The generic JSON source against a local server with a made-up device's answer."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-from meter_server import MeterServer, Reply
+from meter_server import MeterServer, Reply, read_once
 from pydantic import ValidationError
 
 from twcm.sources import SourceError
@@ -18,14 +17,7 @@ DEVICE = {"site": {"meters": [{"id": "grid", "power_kw": -1.25, "label": "3.2 kW
 def read(server: MeterServer, path: str, reply: Reply | None = None, **kw):
     server.route("/api/status", reply or Reply(json.dumps(DEVICE).encode()))
     options = {"url": f"{server.url}/api/status?all=1", "path": path, "role": "grid", **kw}
-    source = HttpJson(HttpJsonOptions(**options))
-
-    async def go():
-        try:
-            return await source.read()
-        finally:
-            await source.close()
-    return asyncio.run(go())
+    return read_once(HttpJson(HttpJsonOptions(**options)))
 
 
 def test_a_number_scaled_to_watts_with_twcms_sign():

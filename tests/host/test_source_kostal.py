@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import pytest
-from meter_server import assert_expected, recorded
-from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
+from meter_server import (assert_expected, closed_port, read_once, read_registers, recorded,
+                          silent_port)
 
 from twcm.sources import SourceError
 from twcm.sources.integrations.kostal import Kostal, KostalOptions, float32
@@ -23,25 +21,8 @@ def registers(name: str, without: tuple[int, ...] = ()) -> dict[int, list[int]]:
 
 
 def read(regs: dict[int, list[int]], unit_id: int = 71, **options):
-    """One read() of a source on a local Modbus server holding `regs` for `unit_id`
-    (an address it does not hold answers with exception 2, illegal data address)."""
-    async def go():
-        device = SimDevice(id=unit_id, simdata=[
-            SimData(address=a, values=list(v), datatype=DataType.REGISTERS)
-            for a, v in sorted(regs.items())])
-        server = ModbusTcpServer(device, address=("127.0.0.1", 0))
-        await server.serve_forever(background=True)
-        port = server.transport.sockets[0].getsockname()[1]
-        source = Kostal(KostalOptions(host="127.0.0.1", port=port, timeout_s=2.0, **options))
-        try:
-            first = await source.read()
-            again = await source.read()  # on the same connection
-            assert again.grid_import_w == first.grid_import_w
-            return first
-        finally:
-            await source.close()
-            await server.shutdown()
-    return asyncio.run(go())
+    return read_registers(lambda port: Kostal(KostalOptions(
+        host="127.0.0.1", port=port, timeout_s=2.0, **options)), regs, unit_id)
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -83,34 +64,23 @@ def test_an_odd_byte_order_register_asks_for_the_option():
 
 
 def test_a_refused_connection_is_a_clear_error():
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    source = Kostal(KostalOptions(host="127.0.0.1", port=port, timeout_s=1.0))
-
-    async def go():
-        try:
-            await source.read()
-        finally:
-            await source.close()
+    port = closed_port()
     with pytest.raises(SourceError, match=f"cannot connect to the inverter at "
                                           f"127.0.0.1:{port}"):
-        asyncio.run(go())
+        read_once(Kostal(KostalOptions(host="127.0.0.1", port=port, timeout_s=1.0)))
 
 
 def test_an_inverter_that_does_not_answer_is_a_clear_error():
     async def go():
-        silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-        port = silent.sockets[0].getsockname()[1]
-        source = Kostal(KostalOptions(host="127.0.0.1", port=port, timeout_s=0.3))
-        try:
-            with pytest.raises(SourceError, match=f"no answer from the inverter at "
-                                                  f"127.0.0.1:{port} within 0.3 s"):
-                await source.read()
-            assert source.client is None  # the next read connects afresh
-        finally:
-            await source.close()
-            silent.close()
+        async with silent_port() as port:
+            source = Kostal(KostalOptions(host="127.0.0.1", port=port, timeout_s=0.3))
+            try:
+                with pytest.raises(SourceError, match=f"no answer from the inverter at "
+                                                      f"127.0.0.1:{port} within 0.3 s"):
+                    await source.read()
+                assert source.modbus.client is None  # the next read connects afresh
+            finally:
+                await source.close()
     asyncio.run(go())
 
 

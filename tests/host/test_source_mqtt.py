@@ -5,7 +5,9 @@ import asyncio
 import time
 
 import pytest
-from mqtt_helpers import PASSWORD, USER, Watcher
+from meter_server import run_closing
+from mqtt_helpers import Watcher
+from mqtt_sources import broker_url, heard
 from pydantic import ValidationError
 
 from twcm.sources import Reading, SourceError
@@ -15,25 +17,13 @@ from twcm.sources.integrations.mqtt import Mqtt, MqttOptions
 TOPIC = "house/meter/power"
 
 
-def url(broker, password: str = PASSWORD) -> str:
-    return f"mqtt://{USER}:{password}@{broker.host}:{broker.port}"
-
-
 def source(broker, **kw) -> Mqtt:
-    return Mqtt(MqttOptions(**{"broker": url(broker), "topic": TOPIC, "role": "grid", **kw}))
+    return Mqtt(MqttOptions(**{"broker": broker_url(broker), "topic": TOPIC, "role": "grid",
+                               **kw}))
 
 
-async def first(src, pub: Watcher, payload, timeout: float = 5.0) -> Reading:
-    """Publish `payload` until the source (listening from its first read) has it."""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            return await src.read()
-        except SourceError as e:
-            if "nothing received" not in str(e) or time.monotonic() > end:
-                raise
-        pub.publish(TOPIC, payload)
-        await asyncio.sleep(0.05)
+async def first(src, pub: Watcher, payload) -> Reading:
+    return await heard(src, pub, TOPIC, payload)
 
 
 @pytest.fixture
@@ -43,22 +33,13 @@ def pub(mosquitto):
     w.close()
 
 
-def run(src, body):
-    async def go():
-        try:
-            return await body(src)
-        finally:
-            await src.close()
-    return asyncio.run(go())
-
-
 def test_a_number_is_read_dated_when_it_came(mosquitto, pub):
     async def body(src):
         before = time.time()
         reading = await first(src, pub, "-1234.5")
         assert before <= reading.at <= time.time()
         return reading
-    reading = run(source(mosquitto), body)
+    reading = run_closing(source(mosquitto), body)
     assert reading.grid_import_w == -1234.5 and reading.generation_w is None
 
 
@@ -66,8 +47,9 @@ def test_json_with_a_path_units_and_scale(mosquitto, pub):
     async def body(src):
         return await first(src, pub, {"pv": {"kw": "1.5"}})
     src = source(mosquitto, path="pv.kw", scale=1000.0, role="generation")
-    assert run(src, body).generation_w == 1500.0
-    assert run(source(mosquitto), lambda s: first(s, pub, "2.5 kW")).grid_import_w == 2500.0
+    assert run_closing(src, body).generation_w == 1500.0
+    reading = run_closing(source(mosquitto), lambda s: first(s, pub, "2.5 kW"))
+    assert reading.grid_import_w == 2500.0
 
 
 def test_the_latest_value_ages_until_the_feed_calls_it_stale(mosquitto, pub):
@@ -88,7 +70,7 @@ def test_the_latest_value_ages_until_the_feed_calls_it_stale(mosquitto, pub):
                 break
             await asyncio.sleep(0.02)
         assert reading.at > first_reading.at
-    run(source(mosquitto), body)
+    run_closing(source(mosquitto), body)
 
 
 def test_a_bad_payload_is_an_error_naming_the_topic(mosquitto, pub):
@@ -101,12 +83,12 @@ def test_a_bad_payload_is_an_error_naming_the_topic(mosquitto, pub):
             except SourceError as e:
                 return str(e)
             await asyncio.sleep(0.02)
-    assert run(source(mosquitto), body) == f"the payload on {TOPIC} is 'ON', not a number"
+    assert run_closing(source(mosquitto), body) == f"the payload on {TOPIC} is 'ON', not a number"
     src = source(mosquitto, path="power")
     with pytest.raises(SourceError, match=f"the payload on {TOPIC} is not JSON"):
-        run(src, lambda s: first(s, pub, "power=12"))
+        run_closing(src, lambda s: first(s, pub, "power=12"))
     with pytest.raises(SourceError, match=f"the payload on {TOPIC}: the answer has no power"):
-        run(source(mosquitto, path="power"), lambda s: first(s, pub, {"energy": 1}))
+        run_closing(source(mosquitto, path="power"), lambda s: first(s, pub, {"energy": 1}))
 
 
 def test_retained_messages_are_used_only_when_asked(mosquitto, pub):
@@ -122,8 +104,8 @@ def test_retained_messages_are_used_only_when_asked(mosquitto, pub):
                 return await src.read()
             except SourceError:
                 await asyncio.sleep(0.02)
-    assert run(source(mosquitto, retained=True), body).grid_import_w == 777
-    assert run(source(mosquitto), body) is None
+    assert run_closing(source(mosquitto, retained=True), body).grid_import_w == 777
+    assert run_closing(source(mosquitto), body) is None
 
 
 def test_a_broker_that_is_down_or_refuses_the_login_is_a_clear_error(mosquitto):
@@ -134,10 +116,10 @@ def test_a_broker_that_is_down_or_refuses_the_login_is_a_clear_error(mosquitto):
             if "nothing received on house/meter/power yet:" in str(e.value):
                 return str(e.value)
             await asyncio.sleep(0.02)
-    wrong = Mqtt(MqttOptions(broker=url(mosquitto, "wrong"), topic=TOPIC, role="grid"))
-    assert "refuses the login" in run(wrong, body)
+    wrong = Mqtt(MqttOptions(broker=broker_url(mosquitto, "wrong"), topic=TOPIC, role="grid"))
+    assert "refuses the login" in run_closing(wrong, body)
     mosquitto.kill()
-    assert "cannot connect" in run(source(mosquitto), body)
+    assert "cannot connect" in run_closing(source(mosquitto), body)
 
 
 def test_it_keeps_the_last_value_while_the_broker_is_gone_and_reconnects(mosquitto, pub):
@@ -156,7 +138,7 @@ def test_it_keeps_the_last_value_while_the_broker_is_gone_and_reconnects(mosquit
             assert (await src.read()).grid_import_w == 200
         finally:
             again.close()
-    run(source(mosquitto), body)
+    run_closing(source(mosquitto), body)
 
 
 def test_options_are_checked(monkeypatch):

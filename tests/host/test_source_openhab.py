@@ -1,11 +1,10 @@
 """The openHAB source against a local server serving recorded item states."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-from meter_server import API, MeterServer, Reply, assert_expected
+from meter_server import API, MeterServer, Reply, assert_expected, read_once
 
 from twcm.sources import Reading, SourceError
 from twcm.sources.integrations.openhab import Openhab, OpenhabOptions, parse_state
@@ -15,14 +14,7 @@ STATE = "/rest/items/Solar_Power/state"
 
 def read(server: MeterServer, **kw):
     options = {"url": server.url, "item": "Solar_Power", "role": "consumption", **kw}
-    source = Openhab(OpenhabOptions(**options))
-
-    async def go():
-        try:
-            return await source.read()
-        finally:
-            await source.close()
-    return asyncio.run(go())
+    return read_once(Openhab(OpenhabOptions(**options)))
 
 
 @pytest.mark.parametrize("name", ["item_state_plain.txt", "item_state_with_unit_W.txt",

@@ -2,11 +2,11 @@
 recorded answers only to a request with the cookie of its current login."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-from meter_server import EXPECTED, MeterServer, Reply, assert_expected, recorded
+from meter_server import (EXPECTED, Answer, MeterServer, Reply, Request, assert_expected,
+                          recorded, reply_of, run_closing)
 from pydantic import ValidationError
 
 from twcm.sources import SourceError, kinds
@@ -17,57 +17,56 @@ PASSWORD = "S3cr3"
 REFUSED = recorded("powerwall2/error_403_not_logged_in.json")
 
 
-class Gateway(dict):
-    """MeterServer routes that want a login: POST LOGIN with the password sets a new
-    AuthCookie; a route in `guarded` answers 403 to a request without the current one."""
+class Gateway:
+    """A MeterServer that wants a login: POST LOGIN with the password sets a new
+    AuthCookie; a route made by route() answers 403 to a request without the current one."""
 
-    def __init__(self, server: MeterServer, guarded: bool = True) -> None:
-        super().__init__()
-        self.server, self.guarded = server, guarded
+    def __init__(self, server: MeterServer) -> None:
+        self.server = server
         self.session: str | None = None
         self.logins = 0
+        server.route(LOGIN, self.login)
 
     def forget(self) -> None:
         """As after a gateway restart: the current login is no longer valid."""
         self.session = None
 
-    def get(self, path, default=None):
-        request = self.server.requests[-1]
-        if path == LOGIN:
-            if json.loads(request.body).get("password") != PASSWORD:
-                return Reply(b'{"code":401,"error":"bad credentials","message":"Login '
-                             b'Error"}', 401)
-            self.logins += 1
-            self.session = f"session{self.logins}"
-            return Reply(recorded("powerwall2/login_basic_response.json"),
-                         headers={"Set-Cookie": f"AuthCookie={self.session}; Path=/"})
-        reply = super().get(path, default)
-        cookie = {k.lower(): v for k, v in request.headers.items()}.get("cookie", "")
-        if reply is not None and self.guarded and f"AuthCookie={self.session}" not in cookie:
-            return Reply(REFUSED, 403)
-        return reply
+    def login(self, request: Request) -> Reply:
+        if json.loads(request.body).get("password") != PASSWORD:
+            return Reply(b'{"code":401,"error":"bad credentials","message":"Login '
+                         b'Error"}', 401)
+        self.logins += 1
+        self.session = f"session{self.logins}"
+        return Reply(recorded("powerwall2/login_basic_response.json"),
+                     headers={"Set-Cookie": f"AuthCookie={self.session}; Path=/"})
+
+    def route(self, path: str, reply: Reply | str) -> None:
+        self.server.route(path, self.guarded(reply_of(reply)))
+
+    def guarded(self, reply: Reply) -> Answer:
+        def answer(request: Request) -> Reply:
+            if f"AuthCookie={self.session}" not in (request.header("cookie") or ""):
+                return Reply(REFUSED, 403)
+            return reply
+        return answer
 
 
 def gateway(server: MeterServer, aggregates="meters_aggregates_export.json") -> Gateway:
     routes = Gateway(server)
-    server.routes = routes
-    server.route(AGGREGATES, f"powerwall2/{aggregates}")
-    server.route(SOE, "powerwall2/system_status_soe.json")
-    server.route(GRID_STATUS, "powerwall2/grid_status.json")
+    routes.route(AGGREGATES, f"powerwall2/{aggregates}")
+    routes.route(SOE, "powerwall2/system_status_soe.json")
+    routes.route(GRID_STATUS, "powerwall2/grid_status.json")
     return routes
 
 
 def reads(source: Powerwall, times: int = 1, between=lambda: None):
-    async def go():
-        try:
-            got = []
-            for _ in range(times):
-                got.append(await source.read())
-                between()
-            return got
-        finally:
-            await source.close()
-    return asyncio.run(go())
+    async def body(source: Powerwall):
+        got = []
+        for _ in range(times):
+            got.append(await source.read())
+            between()
+        return got
+    return run_closing(source, body)
 
 
 def source(server: MeterServer, **kw) -> Powerwall:
@@ -104,8 +103,7 @@ def test_it_logs_in_once_and_sends_the_cookie_after():
                                          "password": PASSWORD, "force_sm_off": False}
     gets = [r for r in server.requests if r.path != LOGIN]
     assert len(gets) == 9
-    assert all("AuthCookie=session1" in r.headers.get("cookie", r.headers.get("Cookie", ""))
-               for r in gets)
+    assert all("AuthCookie=session1" in (r.header("cookie") or "") for r in gets)
 
 
 def test_a_forgotten_login_is_renewed_once_and_the_read_succeeds():
@@ -152,8 +150,7 @@ def test_the_token_is_the_cookie_when_the_login_answer_sets_none():
             server.route(path, f"powerwall2/{name}")
         reads(source(server))
     token = EXPECTED["powerwall2/login_basic_response.json"]["auth_token"]
-    cookies = [{k.lower(): v for k, v in r.headers.items()}.get("cookie") for r in
-               server.requests[1:]]
+    cookies = [r.header("cookie") for r in server.requests[1:]]
     assert cookies == [f"AuthCookie={token}"] * 3
 
 
@@ -166,19 +163,17 @@ def test_grid_status(status, connected):
 
 def test_islanded_gateway():
     with MeterServer() as server:
-        gateway(server)
-        server.route(GRID_STATUS, Reply(b'{"grid_status": "SystemIslandedActive", '
-                                        b'"grid_services_active": false}'))
+        gateway(server).route(GRID_STATUS, Reply(b'{"grid_status": "SystemIslandedActive", '
+                                                 b'"grid_services_active": false}'))
         (reading,) = reads(source(server))
     assert reading.grid_connected is False
 
 
 def test_a_missing_meter_stays_unknown():
     with MeterServer() as server:
-        gateway(server)
         doc = json.loads(recorded("powerwall2/meters_aggregates_export.json"))
         del doc["solar"]
-        server.route(AGGREGATES, Reply(json.dumps(doc).encode()))
+        gateway(server).route(AGGREGATES, Reply(json.dumps(doc).encode()))
         (reading,) = reads(source(server))
     assert reading.generation_w is None and reading.consumption_w == 734.15
 
@@ -192,8 +187,7 @@ def test_a_missing_meter_stays_unknown():
     (Reply(b"{}"), "no site, solar, load or battery meter")])
 def test_failures_are_reported(reply, match):
     with MeterServer() as server:
-        gateway(server)
-        server.route(AGGREGATES, reply)
+        gateway(server).route(AGGREGATES, reply)
         with pytest.raises(SourceError, match=match):
             reads(source(server, timeout_s=0.3))
 

@@ -1,12 +1,11 @@
 """The smart-me cloud source against a local server serving recorded device answers."""
 from __future__ import annotations
 
-import asyncio
 import base64
 from datetime import datetime, timezone
 
 import pytest
-from meter_server import EXPECTED, MeterServer, Reply
+from meter_server import EXPECTED, MeterServer, Reply, read_once
 from pydantic import ValidationError
 
 from twcm.sources import SourceError, kinds
@@ -21,15 +20,9 @@ def read(reply: Reply | str, path: str = PATH, **options):
         server.route(path, reply)
         keys = {"url": server.url, "user": "me", "password": "pw", "device_id": DEVICE}
         keys.update(options)
-        source = SmartMe(SmartMeOptions(**{k: v for k, v in keys.items() if v is not None}))
-
-        async def go():
-            try:
-                return await source.read()
-            finally:
-                await source.close()
         try:
-            return asyncio.run(go())
+            return read_once(SmartMe(SmartMeOptions(**{k: v for k, v in keys.items()
+                                                       if v is not None})))
         finally:
             read.requests = server.requests
 

@@ -1,10 +1,8 @@
 """The SolarEdge monitoring API source against a local server serving recorded answers."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from meter_server import MeterServer, Reply, assert_expected
+from meter_server import MeterServer, Reply, assert_expected, read_once
 from pydantic import ValidationError
 
 from twcm.sources import SourceError, kinds
@@ -17,16 +15,9 @@ OVERVIEW = "/site/1234567/overview"
 def read(path: str, reply: Reply | str, **options):
     with MeterServer() as server:
         server.route(path, reply)
-        source = SolarEdge(SolarEdgeOptions(**{"url": server.url, "site_id": 1234567,
-                                               "api_key": "KEY123", **options}))
-
-        async def go():
-            try:
-                return await source.read()
-            finally:
-                await source.close()
         try:
-            return asyncio.run(go())
+            return read_once(SolarEdge(SolarEdgeOptions(
+                **{"url": server.url, "site_id": 1234567, "api_key": "KEY123", **options})))
         finally:
             read.requests = server.requests
 

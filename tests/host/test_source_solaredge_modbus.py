@@ -3,11 +3,9 @@ made here (there is no recorded SolarEdge register dump)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
-from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
+from meter_server import closed_port, read_once, read_registers, silent_port
 
 from twcm.sources import SourceError, kinds
 from twcm.sources.integrations.solaredge_modbus import (
@@ -41,25 +39,8 @@ def meter(watts: int, per_phase: tuple[int, int, int], amps: tuple[int, int, int
 
 
 def read(regs: dict[int, list[int]], unit_id: int = 1, **options):
-    async def go():
-        device = SimDevice(id=unit_id, simdata=[
-            SimData(address=a, values=list(v), datatype=DataType.REGISTERS)
-            for a, v in sorted(regs.items())])
-        server = ModbusTcpServer(device, address=("127.0.0.1", 0))
-        await server.serve_forever(background=True)
-        port = server.transport.sockets[0].getsockname()[1]
-        source = SolarEdgeModbus(SolarEdgeModbusOptions(host="127.0.0.1", port=port,
-                                                        timeout_s=2.0, **options))
-        try:
-            first = await source.read()
-            again = await source.read()  # on the same connection
-            assert (again.generation_w, again.grid_import_w) == (first.generation_w,
-                                                                 first.grid_import_w)
-            return first
-        finally:
-            await source.close()
-            await server.shutdown()
-    return asyncio.run(go())
+    return read_registers(lambda port: SolarEdgeModbus(SolarEdgeModbusOptions(
+        host="127.0.0.1", port=port, timeout_s=2.0, **options)), regs, unit_id)
 
 
 GRID = METERS[0] + METER_MODEL
@@ -109,34 +90,23 @@ def test_odd_registers_say_why(regs, words):
 
 
 def test_a_refused_connection_is_a_clear_error():
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    source = SolarEdgeModbus(SolarEdgeModbusOptions(host="127.0.0.1", port=port,
-                                                    timeout_s=1.0))
-
-    async def go():
-        try:
-            await source.read()
-        finally:
-            await source.close()
+    port = closed_port()
     with pytest.raises(SourceError, match=f"cannot connect to the inverter at "
                                           f"127.0.0.1:{port}"):
-        asyncio.run(go())
+        read_once(SolarEdgeModbus(SolarEdgeModbusOptions(host="127.0.0.1", port=port,
+                                                         timeout_s=1.0)))
 
 
 def test_an_inverter_that_does_not_answer_is_a_clear_error():
     async def go():
-        silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-        port = silent.sockets[0].getsockname()[1]
-        source = SolarEdgeModbus(SolarEdgeModbusOptions(host="127.0.0.1", port=port,
-                                                        timeout_s=0.3))
-        try:
-            with pytest.raises(SourceError, match="no answer from the inverter .* within "
-                                                  "0.3 s"):
-                await source.read()
-            assert source.client is None  # the next read connects afresh
-        finally:
-            await source.close()
-            silent.close()
+        async with silent_port() as port:
+            source = SolarEdgeModbus(SolarEdgeModbusOptions(host="127.0.0.1", port=port,
+                                                            timeout_s=0.3))
+            try:
+                with pytest.raises(SourceError, match="no answer from the inverter .* "
+                                                      "within 0.3 s"):
+                    await source.read()
+                assert source.modbus.client is None  # the next read connects afresh
+            finally:
+                await source.close()
     asyncio.run(go())

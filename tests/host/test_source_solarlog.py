@@ -1,11 +1,11 @@
 """The Solar-Log source against a local server serving recorded getjp answers."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-from meter_server import EXPECTED, MeterServer, Reply, assert_expected, recorded
+from meter_server import (EXPECTED, MeterServer, Reply, Request, assert_expected, read_once,
+                          recorded)
 
 from twcm.sources import SourceError, kinds
 from twcm.sources.integrations.solarlog import PATH, SolarLog, SolarLogOptions, parse_devices
@@ -14,42 +14,23 @@ from twcm.sources.integrations.solarlog import PATH, SolarLog, SolarLogOptions, 
 def read(summary: Reply | str, **options):
     with MeterServer() as server:
         server.route(PATH, summary)
-        source = SolarLog(SolarLogOptions(url=server.url, **options))
-
-        async def go():
-            try:
-                return await source.read(), server.requests
-            finally:
-                await source.close()
-        return asyncio.run(go())
+        return read_once(SolarLog(SolarLogOptions(url=server.url, **options))), server.requests
 
 
-class ByQuery(dict):
-    """Routes that answer /getjp by the query in the request's body, as the logger does
-    (the server records a request before it looks up its route)."""
+ANSWERS = {"801": "solarlog/getjp_801_170_day.json",
+           "782": "solarlog/getjp_782_power_per_inverter.json"}
 
-    def __init__(self, server: MeterServer, answers: dict[str, str]) -> None:
-        super().__init__()
-        self.server, self.answers = server, answers
 
-    def get(self, path, default=None):
-        query = next(iter(json.loads(self.server.requests[-1].body)))
-        return Reply(recorded(self.answers[query]))
+def by_query(request: Request) -> Reply:
+    """The answer to /getjp by the query in the request's body, as the logger does."""
+    return Reply(recorded(ANSWERS[next(iter(json.loads(request.body)))]))
 
 
 def read_excluding(devices: list[int]):
     with MeterServer() as server:
-        server.routes = ByQuery(server, {
-            "801": "solarlog/getjp_801_170_day.json",
-            "782": "solarlog/getjp_782_power_per_inverter.json"})
-        source = SolarLog(SolarLogOptions(url=server.url, exclude_devices=devices))
-
-        async def go():
-            try:
-                return await source.read()
-            finally:
-                await source.close()
-        return asyncio.run(go()), [json.loads(r.body) for r in server.requests]
+        server.route(PATH, by_query)
+        reading = read_once(SolarLog(SolarLogOptions(url=server.url, exclude_devices=devices)))
+        return reading, [json.loads(r.body) for r in server.requests]
 
 
 def test_the_summary_gives_the_recorded_readings_and_is_asked_for_by_post():

@@ -1,11 +1,10 @@
 """The TED source against a local server serving recorded LiveData and history answers."""
 from __future__ import annotations
 
-import asyncio
 import base64
 
 import pytest
-from meter_server import MeterServer, Reply, assert_expected
+from meter_server import MeterServer, Reply, assert_expected, read_once
 from pydantic import ValidationError
 
 from twcm.sources import SourceError, kinds
@@ -18,15 +17,8 @@ ROLES = {"consumption_mtu": 1, "generation_mtu": 2, "grid_mtu": "total"}
 def read(path: str, reply: Reply | str, **options):
     with MeterServer() as server:
         server.route(path, reply)
-        source = Ted(TedOptions(url=server.url, **options))
-
-        async def go():
-            try:
-                return await source.read()
-            finally:
-                await source.close()
         try:
-            return asyncio.run(go())
+            return read_once(Ted(TedOptions(url=server.url, **options)))
         finally:
             read.requests = server.requests
 

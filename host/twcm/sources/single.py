@@ -1,11 +1,16 @@
 """What the sources that read one value share (hass, openhab, http_json, mqtt): the
-config says which role the value plays, a scale, and secrets from the environment."""
+config says which role the value plays, a scale, where in JSON the value is, and for
+hass and openhab a token."""
 from __future__ import annotations
 
-import os
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
 
 from twcm.sources import Reading
+from twcm.sources.http import HttpOptions
+from twcm.sources.secrets import EnvName, SecretOptions
+from twcm.sources.values import parse_path
 
 Role = Literal["generation", "consumption", "grid", "battery"]
 FIELD = {"generation": "generation_w", "consumption": "consumption_w",
@@ -19,18 +24,25 @@ def check_scale(v: float) -> float:
     return v
 
 
-def check_env(name: str | None) -> str | None:
-    """A validator's check that the variable a `*_env` key names is set (and not empty)."""
-    if name is not None and not os.environ.get(name):
-        raise ValueError(f"the environment variable {name} is not set: set it in the "
-                         "service's environment (e.g. an EnvironmentFile of its systemd "
-                         "unit), or give the value in the config instead")
-    return name
+def check_path(v: str) -> str:
+    parse_path(v)
+    return v
 
 
-def token_of(token: str | None, token_env: str | None) -> str | None:
-    """The token given in the config or, by name, in the environment."""
-    return os.environ.get(token_env) if token_env else token
+Scale = Annotated[float, AfterValidator(check_scale)]
+"""`scale`: turns the value into W with twcm's sign (1000 for kW, -1 for export positive)."""
+JsonPath = Annotated[str, AfterValidator(check_path)]
+"""Where the number is in JSON, e.g. "site.meters[0].power"."""
+
+
+class TokenOptions(HttpOptions, SecretOptions):
+    """The keys of a source that reads one item over HTTP with a Bearer token (hass,
+    openhab); each says in `secrets` what its token is and whether it needs one."""
+
+    role: Role
+    token: str | None = Field(None, repr=False)
+    token_env: EnvName = None
+    scale: Scale = 1.0
 
 
 def single(role: str, watts: float) -> Reading:

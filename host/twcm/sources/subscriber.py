@@ -21,7 +21,7 @@ from pydantic import field_validator, model_validator
 
 from twcm.mqtt_link import BACKOFF_S, Broker, parse_broker
 from twcm.sources import Options, SourceError
-from twcm.sources.single import check_env, token_of
+from twcm.sources.secrets import EnvName, env_value
 
 log = logging.getLogger("twcm.sources")
 
@@ -32,7 +32,7 @@ class BrokerOptions(Options):
     """The keys of a source that listens to one topic."""
 
     broker: str  # mqtt://[user[:password]@]host[:port] or mqtts://...
-    password_env: str | None = None  # or the password in this environment variable
+    password_env: EnvName = None  # or the password in this environment variable
     topic: str
     retained: bool = False  # also take a retained message (a device that sends on change)
 
@@ -41,11 +41,6 @@ class BrokerOptions(Options):
     def _broker(cls, v: str) -> str:
         parse_broker(v, None)
         return v
-
-    @field_validator("password_env")
-    @classmethod
-    def _password_env(cls, v: str | None) -> str | None:
-        return check_env(v)
 
     @field_validator("topic")
     @classmethod
@@ -62,7 +57,7 @@ class BrokerOptions(Options):
     def broker_of(self) -> Broker:
         """The broker to connect to, its password maybe from the environment."""
         try:
-            return parse_broker(self.broker, token_of(None, self.password_env))
+            return parse_broker(self.broker, env_value(self.password_env))
         except ValueError as e:
             raise ValueError(str(e).replace(" (in the URL or $TWCM_MQTT_PASSWORD)",
                                             " (in the URL or password_env)")) from None

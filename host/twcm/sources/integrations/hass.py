@@ -13,25 +13,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator
 
 from twcm.sources import Reading, SourceError, register
-from twcm.sources.http import Http, HttpOptions, HttpStatusError
-from twcm.sources.single import Role, check_env, check_scale, single, token_of
+from twcm.sources.http import Http, HttpStatusError
+from twcm.sources.secrets import Secret
+from twcm.sources.single import TokenOptions, single
 from twcm.sources.values import number, unit_factor
 
 ENTITY = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
 NO_VALUE = ("unavailable", "unknown")
 
 
-class HassOptions(HttpOptions):
+class HassOptions(TokenOptions):
     """url: Home Assistant, e.g. "http://homeassistant.local:8123"."""
 
+    secrets = (Secret("token", "a long-lived access token, made on your Home Assistant "
+                      "profile page"),)
     entity: str
-    role: Role
-    token: str | None = Field(None, repr=False)
-    token_env: str | None = None
-    scale: float = 1.0
 
     @field_validator("entity")
     @classmethod
@@ -40,24 +39,6 @@ class HassOptions(HttpOptions):
             raise ValueError('not an entity id: give it as Home Assistant shows it under '
                              'Settings > Entities, e.g. "sensor.solar_power"')
         return v
-
-    @field_validator("token_env")
-    @classmethod
-    def _token_env(cls, v: str | None) -> str | None:
-        return check_env(v)
-
-    @field_validator("scale")
-    @classmethod
-    def _scale(cls, v: float) -> float:
-        return check_scale(v)
-
-    @model_validator(mode="after")
-    def _one_token(self) -> HassOptions:
-        if (self.token is None) == (self.token_env is None):
-            raise ValueError("give either token (a long-lived access token, made on your "
-                             "Home Assistant profile page) or token_env (the name of an "
-                             "environment variable that holds it)")
-        return self
 
 
 def parse(doc: Any, entity: str) -> float:
@@ -76,7 +57,7 @@ def parse(doc: Any, entity: str) -> float:
 class Hass:
     def __init__(self, o: HassOptions) -> None:
         self.o = o
-        token = token_of(o.token, o.token_env)
+        token = o.secret("token")
         self.http = Http(o.url, o.timeout_s, o.verify_tls,
                          headers={"Authorization": f"Bearer {token}"})
 

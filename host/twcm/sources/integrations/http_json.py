@@ -11,32 +11,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from twcm.sources import Reading, SourceError, register
 from twcm.sources.http import Http, HttpOptions
-from twcm.sources.single import Role, check_scale, single
-from twcm.sources.values import dig, number, parse_path, watts_with_unit
+from twcm.sources.single import JsonPath, Role, Scale, single
+from twcm.sources.values import dig, number, watts_with_unit
 
 
 class HttpJsonOptions(HttpOptions):
     """url: the full address of the JSON, e.g. "http://192.168.1.30/status"."""
 
-    path: str
+    path: JsonPath
     role: Role
-    scale: float = 1.0
+    scale: Scale = 1.0
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        parse_path(v)
-        return v
-
-    @field_validator("scale")
-    @classmethod
-    def _scale(cls, v: float) -> float:
-        return check_scale(v)
 
 
 def value_at(doc: Any, path: str, what: str) -> float:

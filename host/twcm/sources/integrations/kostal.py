@@ -15,24 +15,19 @@ unknown (None), never 0 W.
 """
 from __future__ import annotations
 
-import asyncio
 import math
 import struct
 from typing import Literal
 
 from pydantic import Field
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException, ModbusIOException
 
 from twcm.sources import Options, Reading, SourceError, register
+from twcm.sources.modbus import ModbusTcp
 
 BYTE_ORDER_REG = 5
 GENERATION, FROM_BATTERY, FROM_GRID, FROM_PV, GRID = 100, 106, 108, 116, 252
 SOC = 514
 ORDERS = {0: "CDAB", 1: "ABCD"}  # register 5's value → word order
-EXCEPTIONS = {1: "illegal function", 2: "illegal data address", 3: "illegal data value",
-              4: "device failure", 5: "acknowledge", 6: "device busy",
-              10: "gateway path unavailable", 11: "gateway target did not respond"}
 
 
 class KostalOptions(Options):
@@ -85,64 +80,25 @@ def byte_order(words: list[int]) -> str:
 class Kostal:
     def __init__(self, o: KostalOptions) -> None:
         self.o = o
-        self.where = f"{o.host}:{o.port}"
-        self.client: AsyncModbusTcpClient | None = None
+        self.modbus = ModbusTcp(
+            o.host, o.port, o.unit_id, o.timeout_s,
+            unreachable="is it on, Modbus TCP switched on, the port right?",
+            refused=f"is it a Plenticore or PIKO IQ, unit id {o.unit_id}?")
 
     async def read(self) -> Reading:
-        client = await self._connect()
-        try:
-            order = self.o.byte_order
-            if order == "auto":
-                order = byte_order(await self._registers(client, BYTE_ORDER_REG, 1))
-            wanted = [(reg, 2) for reg in (GENERATION, FROM_BATTERY, FROM_GRID, FROM_PV, GRID)]
-            if self.o.battery:
-                wanted.append((SOC, 1))
-            registers = {reg: await self._registers(client, reg, n) for reg, n in wanted}
-        except asyncio.CancelledError:
-            self._drop()  # timed out by the feed: a late answer must not meet the next read
-            raise
-        except (ModbusIOException, asyncio.TimeoutError):
-            self._drop()  # a fresh connection next time
-            raise SourceError(f"no answer from the inverter at {self.where} within "
-                              f"{self.o.timeout_s:g} s") from None
-        except (ModbusException, OSError) as e:
-            self._drop()
-            raise SourceError(f"the connection to the inverter at {self.where} failed: "
-                              f"{e}") from None
-        return parse(registers, order)
+        order = self.o.byte_order
+        if order == "auto":
+            order = byte_order(await self._register(BYTE_ORDER_REG, 1))
+        wanted = [(reg, 2) for reg in (GENERATION, FROM_BATTERY, FROM_GRID, FROM_PV, GRID)]
+        if self.o.battery:
+            wanted.append((SOC, 1))
+        return parse({reg: await self._register(reg, n) for reg, n in wanted}, order)
 
-    async def _connect(self) -> AsyncModbusTcpClient:
-        if self.client is None or not self.client.connected:
-            self._drop()
-            # reconnect_delay=0: no reconnecting in the background; the feed retries
-            self.client = AsyncModbusTcpClient(self.o.host, port=self.o.port,
-                                               timeout=self.o.timeout_s, retries=0,
-                                               reconnect_delay=0)
-            if not await self.client.connect():
-                self._drop()
-                raise SourceError(f"cannot connect to the inverter at {self.where} (is it "
-                                  "on, Modbus TCP switched on, the port right?)")
-        return self.client
-
-    async def _registers(self, client: AsyncModbusTcpClient, address: int,
-                         count: int) -> list[int]:
-        answer = await client.read_holding_registers(address, count=count,
-                                                     device_id=self.o.unit_id)
-        if answer.isError():
-            code = getattr(answer, "exception_code", None)
-            why = EXCEPTIONS.get(code, "no reason given") if code is not None else str(answer)
-            raise SourceError(f"the inverter at {self.where} refused register {address} "
-                              f"(Modbus exception {code}: {why}); is it a Plenticore or "
-                              f"PIKO IQ, unit id {self.o.unit_id}?")
-        return list(answer.registers)
-
-    def _drop(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+    async def _register(self, address: int, count: int) -> list[int]:
+        return await self.modbus.registers(address, count, f"register {address}")
 
     async def close(self) -> None:
-        self._drop()
+        self.modbus.close()
 
 
 register("kostal", KostalOptions, Kostal, interval_s=2.0, min_interval_s=1.0,

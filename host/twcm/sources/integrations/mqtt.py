@@ -11,31 +11,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from pydantic import field_validator
-
 from twcm.sources import Reading, SourceError, register
-from twcm.sources.single import Role, check_scale, single
+from twcm.sources.single import JsonPath, Role, Scale, single
 from twcm.sources.integrations.http_json import value_at
 from twcm.sources.subscriber import BrokerOptions, Subscriber
-from twcm.sources.values import parse_path, watts_with_unit
+from twcm.sources.values import watts_with_unit
 
 
 class MqttOptions(BrokerOptions):
     role: Role
-    path: str | None = None  # where the number is in a JSON payload; None: it is the payload
-    scale: float = 1.0
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_path(v)
-        return v
-
-    @field_validator("scale")
-    @classmethod
-    def _scale(cls, v: float) -> float:
-        return check_scale(v)
+    path: JsonPath | None = None  # where the number is in a JSON payload; None: the payload
+    scale: Scale = 1.0
 
 
 def parse(payload: bytes, topic: str, path: str | None) -> float:

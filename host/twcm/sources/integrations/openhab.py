@@ -14,25 +14,24 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator
 
 from twcm.sources import Reading, SourceError, register
-from twcm.sources.http import Http, HttpOptions, HttpStatusError
-from twcm.sources.single import Role, check_env, check_scale, single, token_of
+from twcm.sources.http import Http, HttpStatusError
+from twcm.sources.secrets import Secret
+from twcm.sources.single import TokenOptions, single
 from twcm.sources.values import watts_with_unit
 
 ITEM = re.compile(r"[A-Za-z0-9_]+")
 NO_VALUE = {"NULL": "never set (NULL)", "UNDEF": "undefined: its binding lost the value"}
 
 
-class OpenhabOptions(HttpOptions):
+class OpenhabOptions(TokenOptions):
     """url: openHAB, e.g. "http://192.168.1.2:8080"."""
 
+    secrets = (Secret("token", "an API token, made on your openHAB profile page",
+                      required=False),)
     item: str
-    role: Role
-    token: str | None = Field(None, repr=False)
-    token_env: str | None = None
-    scale: float = 1.0
 
     @field_validator("item")
     @classmethod
@@ -41,22 +40,6 @@ class OpenhabOptions(HttpOptions):
             raise ValueError('not an item name: give it as openHAB shows it (letters, digits '
                              'and _), e.g. "Solar_Power"')
         return v
-
-    @field_validator("token_env")
-    @classmethod
-    def _token_env(cls, v: str | None) -> str | None:
-        return check_env(v)
-
-    @field_validator("scale")
-    @classmethod
-    def _scale(cls, v: float) -> float:
-        return check_scale(v)
-
-    @model_validator(mode="after")
-    def _one_token(self) -> OpenhabOptions:
-        if self.token is not None and self.token_env is not None:
-            raise ValueError("give token or token_env, not both")
-        return self
 
 
 def parse_state(text: str, item: str) -> float:
@@ -70,7 +53,7 @@ def parse_state(text: str, item: str) -> float:
 class Openhab:
     def __init__(self, o: OpenhabOptions) -> None:
         self.o = o
-        token = token_of(o.token, o.token_env)
+        token = o.secret("token")
         headers = {"Accept": "text/plain"}
         if token:
             headers["Authorization"] = f"Bearer {token}"

@@ -9,50 +9,37 @@ the meter last reported to the cloud: the reading is that old.
 from __future__ import annotations
 
 import math
-import os
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from twcm.sources import Reading, SourceError, register
 from twcm.sources.http import Http, HttpOptions, HttpStatusError
+from twcm.sources.secrets import EnvName, Secret, SecretOptions
 from twcm.sources.values import number, unit_factor
 
 API = "https://smart-me.com"
 
 
-class SmartMeOptions(HttpOptions):
+class SmartMeOptions(HttpOptions, SecretOptions):
     """url: the API (changed only for tests)."""
 
+    secrets = (Secret("password", "the smart-me password"),)
     url: str = API
     timeout_s: float = Field(10.0, gt=0, le=60)
     user: str = Field(min_length=1)
     password: str | None = None
-    password_env: str | None = None
+    password_env: EnvName = None
     device_id: str | None = Field(None, min_length=1)
     serial: int | None = Field(None, gt=0)
 
-    @field_validator("password_env")
-    @classmethod
-    def _env_set(cls, v: str | None) -> str | None:
-        if v is not None and v not in os.environ:
-            raise ValueError("this environment variable is not set: export it with the "
-                             "password before starting twcm, e.g. export SMARTME_PASSWORD=...")
-        return v
-
     @model_validator(mode="after")
-    def _exactly_one(self) -> SmartMeOptions:
-        if (self.password is None) == (self.password_env is None):
-            raise ValueError("give the password as password or (better) the name of an "
-                             "environment variable holding it as password_env, not both")
+    def _one_meter(self) -> SmartMeOptions:
         if (self.device_id is None) == (self.serial is None):
             raise ValueError("give the meter as device_id (its id in the smart-me portal) "
                              "or as serial (the number before the -), not both")
         return self
-
-    def secret(self) -> str:
-        return os.environ[self.password_env] if self.password_env else str(self.password)
 
 
 def parse(doc: Any) -> Reading:
@@ -86,7 +73,7 @@ def _taken(doc: dict[str, Any]) -> dict[str, float]:
 class SmartMe:
     def __init__(self, o: SmartMeOptions) -> None:
         self.http = Http(o.url, o.timeout_s, o.verify_tls)
-        self.auth = (o.user, o.secret())
+        self.auth = (o.user, str(o.secret("password")))
         if o.device_id is not None:
             self.path, self.params = f"/api/Devices/{o.device_id}", {}
         else:

@@ -10,46 +10,30 @@ The API allows 300 requests a day per site and key, hence the long interval.
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field
 
 from twcm.sources import ROLES, Reading, SourceError, register
 from twcm.sources.http import Http, HttpOptions, HttpStatusError
+from twcm.sources.secrets import EnvName, Secret, SecretOptions
 from twcm.sources.values import dig, number, unit_factor
 
 API = "https://monitoringapi.solaredge.com"
 MIN_INTERVAL_S = 360.0  # 240 requests a day: 60 to spare of the 300 for restarts and retries
 
 
-class SolarEdgeOptions(HttpOptions):
+class SolarEdgeOptions(HttpOptions, SecretOptions):
     """url: the API (changed only for tests)."""
 
+    secrets = (Secret("api_key", "the site's API key, from the monitoring portal's "
+                      "site admin"),)
     url: str = API
     timeout_s: float = Field(15.0, gt=0, le=60)
     site_id: int = Field(gt=0)
     api_key: str | None = Field(None, min_length=1)
-    api_key_env: str | None = None
+    api_key_env: EnvName = None
     endpoint: Literal["powerflow", "overview"] = "powerflow"
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _env_set(cls, v: str | None) -> str | None:
-        if v is not None and v not in os.environ:
-            raise ValueError("this environment variable is not set: export it with the "
-                             "API key before starting twcm, e.g. export SOLAREDGE_KEY=...")
-        return v
-
-    @model_validator(mode="after")
-    def _one_key(self) -> SolarEdgeOptions:
-        if (self.api_key is None) == (self.api_key_env is None):
-            raise ValueError("give the API key as api_key or (better) the name of an "
-                             "environment variable holding it as api_key_env, not both")
-        return self
-
-    def key(self) -> str:
-        return os.environ[self.api_key_env] if self.api_key_env else str(self.api_key)
 
 
 def parse_power_flow(doc: Any) -> Reading:
@@ -105,7 +89,7 @@ class SolarEdge:
     def __init__(self, o: SolarEdgeOptions) -> None:
         self.http = Http(o.url, o.timeout_s, o.verify_tls)
         self.site_id = o.site_id
-        self.key = o.key()
+        self.key = str(o.secret("api_key"))
         self.endpoint = o.endpoint
 
     async def read(self) -> Reading:

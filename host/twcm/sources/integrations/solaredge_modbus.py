@@ -16,14 +16,12 @@ The inverter answers one Modbus TCP client at a time.
 """
 from __future__ import annotations
 
-import asyncio
 import math
 
 from pydantic import Field
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException, ModbusIOException
 
 from twcm.sources import Options, Reading, SourceError, register
+from twcm.sources.modbus import ModbusTcp
 
 INVERTER = 40069
 METERS = (40121, 40295, 40469)
@@ -91,26 +89,18 @@ def parse_meter(words: list[int], export_positive: bool = True) -> Reading:
 class SolarEdgeModbus:
     def __init__(self, o: SolarEdgeModbusOptions) -> None:
         self.o = o
-        self.where = f"{o.host}:{o.port}"
-        self.client: AsyncModbusTcpClient | None = None
+        self.modbus = ModbusTcp(
+            o.host, o.port, o.unit_id, o.timeout_s,
+            unreachable="Modbus TCP on, the port right, no other client connected?",
+            refused=f"is the unit id {o.unit_id} right?")
 
     async def read(self) -> Reading:
         o = self.o
-        client = await self._connect()
-        try:
-            inverter = parse_inverter(await self._registers(client, INVERTER, 16))
-            if not o.grid_meter:
-                return inverter
-            at = METERS[o.grid_meter - 1] + METER_MODEL
-            grid = parse_meter(await self._registers(client, at, 23), o.export_positive)
-        except (ModbusIOException, asyncio.TimeoutError):
-            await self.close()  # a fresh connection next time
-            raise SourceError(f"no answer from the inverter at {self.where} within "
-                              f"{o.timeout_s:g} s") from None
-        except (ModbusException, OSError) as e:
-            await self.close()
-            raise SourceError(f"the connection to the inverter at {self.where} failed: "
-                              f"{e}") from None
+        inverter = parse_inverter(await self.modbus.registers(INVERTER, 16))
+        if not o.grid_meter:
+            return inverter
+        at = METERS[o.grid_meter - 1] + METER_MODEL
+        grid = parse_meter(await self.modbus.registers(at, 23), o.export_positive)
         gen, imp = inverter.generation_w, grid.grid_import_w
         # The house takes what the inverter gives plus what the grid gives.
         house = None if gen is None or imp is None else max(0.0, gen + imp)
@@ -118,34 +108,8 @@ class SolarEdgeModbus:
                        phase_amps=grid.phase_amps,
                        volts=inverter.volts if grid.volts is None else grid.volts)
 
-    async def _connect(self) -> AsyncModbusTcpClient:
-        if self.client is None or not self.client.connected:
-            await self.close()
-            # reconnect_delay=0: no reconnecting in the background; the feed retries
-            self.client = AsyncModbusTcpClient(self.o.host, port=self.o.port,
-                                               timeout=self.o.timeout_s, retries=0,
-                                               reconnect_delay=0)
-            if not await self.client.connect():
-                await self.close()
-                raise SourceError(f"cannot connect to the inverter at {self.where} (Modbus "
-                                  "TCP on, the port right, no other client connected?)")
-        return self.client
-
-    async def _registers(self, client: AsyncModbusTcpClient, address: int,
-                         count: int) -> list[int]:
-        answer = await client.read_holding_registers(address, count=count,
-                                                     device_id=self.o.unit_id)
-        if answer.isError():
-            code = getattr(answer, "exception_code", None)
-            raise SourceError(f"the inverter at {self.where} refused registers {address}-"
-                              f"{address + count - 1} (Modbus exception {code}); is the "
-                              f"unit id {self.o.unit_id} right?")
-        return list(answer.registers)
-
     async def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        self.modbus.close()
 
 
 register("solaredge_modbus", SolarEdgeModbusOptions, SolarEdgeModbus, interval_s=2.0,
