@@ -52,8 +52,10 @@ class Http:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
+            # Loading the CA bundle takes ~25 ms of the event loop: only for https.
+            verify = self._verify and self.base_url.startswith("https:")
             self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self._timeout,
-                                             verify=self._verify, headers=self._headers)
+                                             verify=verify, headers=self._headers)
         return self._client
 
     async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
