@@ -62,6 +62,9 @@ class DeviceLink:
                                           username=self.broker.user,
                                           password=self.broker.password,
                                           keepalive=KEEPALIVE_S, tls_context=tls) as client:
+                    # A lease and a schedule per site may be on their way at once: not
+                    # worth aiomqtt's warning about pending publishes.
+                    client.pending_calls_threshold = max(10, 2 * len(self.sites))
                     await client.subscribe([(f"twcm/{name}/{kind}", 1)
                                             for name in self.sites for kind in KINDS])
                     self.connected, delay = True, BACKOFF_S[0]
