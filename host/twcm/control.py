@@ -58,12 +58,14 @@ class Control:
         amps = _whole(body, "amps", 0, site.config.max_amps)
         minutes = _whole(body, "minutes", 1, MAX_MINUTES)
         site.policy.charge_now(amps, timedelta(minutes=minutes), site.now())
+        site.remember_charge_now()
         site.wake()
         return self.status(name)
 
     def cancel_charge_now(self, name: str) -> dict[str, Any]:
         site = self.site(name)
         site.policy.cancel_charge_now()
+        site.remember_charge_now()
         site.wake()
         return self.status(name)
 

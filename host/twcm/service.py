@@ -22,7 +22,7 @@ from twcm.config import Config, SiteConfig
 from twcm.control import Control
 from twcm.devicelink import DeviceLink, EmbeddedBroker, SiteLink
 from twcm.mqtt_control import MqttControl
-from twcm.policy import Decision, Inputs, NonScheduled, Policy
+from twcm.policy import ChargeNow, Decision, Inputs, NonScheduled, Policy
 from twcm.policy.device_schedule import device_schedule
 from twcm.sources import Reading, kinds
 from twcm.sources.combine import Combined, Meters
@@ -65,6 +65,7 @@ class SiteLoop:
         self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
         self.store = store
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
+        self._restore_charge_now()
         self._shown: tuple | None = None
         self._stale: dict[str, str | None] = {}
         self._wake = asyncio.Event()
@@ -97,6 +98,33 @@ class SiteLoop:
             for t in feeds:
                 t.cancel()
             await asyncio.gather(*feeds, return_exceptions=True)
+
+    def _restore_charge_now(self) -> None:
+        """Charge Now that was running when twcm stopped goes on until its end."""
+        saved = self.store.charge_now(self.config.name) if self.store else None
+        if saved is None or saved[1] <= time.time():
+            return
+        amps, until = saved
+        self.policy.charge_now_request = ChargeNow(min(amps, self.config.max_amps),
+                                                   datetime.fromtimestamp(until, self.zone)
+                                                   .astimezone(self.zone))
+        log.info("site %s: Charge Now %d A goes on until %s", self.config.name, amps,
+                 self.policy.charge_now_request.until.strftime("%a %H:%M"))
+
+    def remember_charge_now(self) -> None:
+        """Save the policy's Charge Now (or its end), so a restart keeps it."""
+        if self.store is None:
+            return
+        request = self.policy.charge_now_request
+        try:
+            if request is None:
+                self.store.save_charge_now(self.config.name, None)
+            else:
+                self.store.save_charge_now(self.config.name, request.amps,
+                                           request.until.timestamp())
+        except Exception as e:  # the request holds in memory; only a restart would lose it
+            log.error("site %s: cannot save Charge Now to %s: %s", self.config.name,
+                      self.store.path, e)
 
     def now(self) -> datetime:
         """Now in the site's time zone (the policy's clock)."""

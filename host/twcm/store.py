@@ -31,6 +31,8 @@ MIGRATIONS = (
         start_lifetime_kwh INTEGER, end_lifetime_kwh INTEGER,
         integrated_kwh REAL NOT NULL DEFAULT 0, kwh REAL NOT NULL DEFAULT 0);
     CREATE INDEX sessions_vin ON sessions (vin);""",
+    """CREATE TABLE charge_now (
+        site TEXT PRIMARY KEY, amps INTEGER NOT NULL, until REAL NOT NULL)""",
 )
 
 # Slave states with no car connected (docs/protocol.md): a session ends on them.
@@ -78,6 +80,21 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def save_charge_now(self, site: str, amps: int | None, until: float = 0.0) -> None:
+        """Keep a site's Charge Now (amps None: there is none) across restarts."""
+        with self.db:
+            if amps is None:
+                self.db.execute("DELETE FROM charge_now WHERE site = ?", (site,))
+            else:
+                self.db.execute("INSERT OR REPLACE INTO charge_now VALUES (?, ?, ?)",
+                                (site, amps, until))
+
+    def charge_now(self, site: str) -> tuple[int, float] | None:
+        """The site's Charge Now as (amps, until as Unix time), if one was saved."""
+        row = self.db.execute("SELECT amps, until FROM charge_now WHERE site = ?",
+                              (site,)).fetchone()
+        return None if row is None else (row[0], row[1])
 
     def sample(self, at: float, site: str, reading: Reading | None, limit_amps: int | None,
                reason: str) -> None:
