@@ -4,6 +4,8 @@ the REST API and over MQTT, the host's status topic, rejected requests."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +23,11 @@ def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "twcm.cli", *args], capture_output=True,
+                          text=True, timeout=20)
 
 
 def test_charge_now_by_rest_and_mqtt_drives_the_device_through_mosquitto(
@@ -74,7 +81,14 @@ port = {api}
         assert [s["name"] for s in status["sources"]] == ["static"]
         assert status["sources"][0]["ok"] is True
 
-        code, status = call(api, "DELETE", "/api/sites/home/charge_now")
+        shown = cli("charge", "--api", f"http://127.0.0.1:{api}")  # the only site
+        assert shown.returncode == 0 and "site home: lease 16 A: manual" in shown.stdout
+        assert "source static (static): ok" in shown.stdout
+        refused = cli("charge", "--api", f"http://127.0.0.1:{api}", "--amps", "40")
+        assert refused.returncode == 1
+        assert refused.stderr == "twcm charge: error: amps must be 0-24, not 40\n"
+        assert cli("charge", "--api", f"http://127.0.0.1:{api}", "--cancel").returncode == 0
+        code, status = call(api, "GET", "/api/sites/home")
         assert code == 200 and status["charge_now"] is None
         until(lambda: limit() == ("stopped", 0), 5, "back to green: 0 A")
 
