@@ -202,3 +202,13 @@ def test_options():
     o = PowerwallOptions(url="https://192.168.1.40", password="x")
     assert o.verify_tls is False
     assert kinds()["powerwall"].roles(o) == ("generation", "consumption", "grid", "battery")
+
+
+def test_the_password_may_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TWCM_PW", "A1B2C")
+    o = PowerwallOptions(url="https://10.0.0.4", password_env="TWCM_PW")
+    assert o.secret("password") == "A1B2C"
+    with pytest.raises(ValueError, match="give either password or password_env, not both"):
+        PowerwallOptions(url="https://10.0.0.4", password="x", password_env="TWCM_PW")
+    with pytest.raises(ValueError, match="give either password or"):
+        PowerwallOptions(url="https://10.0.0.4")

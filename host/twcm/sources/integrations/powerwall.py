@@ -19,6 +19,7 @@ from pydantic import Field
 
 from twcm.sources import Reading, SourceError, register
 from twcm.sources.http import Http, HttpOptions, HttpStatusError, parse_json
+from twcm.sources.secrets import EnvName, Secret, SecretOptions
 from twcm.sources.values import dig, number
 
 LOGIN = "/api/login/Basic"
@@ -31,13 +32,15 @@ OFF_GRID = {"SystemIslandedActive", "SystemIslandedReady", "SystemTransitionToGr
             "SystemTransitionToIsland", "SystemMicroGridFaulted", "SystemWaitForUser"}
 
 
-class PowerwallOptions(HttpOptions):
+class PowerwallOptions(HttpOptions, SecretOptions):
     """url: the gateway, e.g. "https://192.168.1.40"; password: the customer password (by
     default the last 5 characters of the one on the gateway's label); email: any, the
     gateway does not check it."""
 
+    secrets = (Secret("password", "the gateway's customer password"),)
     verify_tls: bool = False  # the gateway's certificate is self-signed
-    password: str = Field(min_length=1)
+    password: str | None = Field(None, min_length=1)
+    password_env: EnvName = None
     email: str = ""
 
 
@@ -112,7 +115,8 @@ class Powerwall:
         self.http.client.cookies.clear()  # a refused login must not leave the old one
         try:
             r = await self.http.request("POST", LOGIN, json={
-                "username": "customer", "email": self.o.email, "password": self.o.password,
+                "username": "customer", "email": self.o.email,
+                "password": self.o.secret("password"),
                 "force_sm_off": False})
         except HttpStatusError as e:
             if e.status == 429:
