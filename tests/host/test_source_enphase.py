@@ -150,3 +150,15 @@ def test_a_token_fetched_for_this_read_is_not_fetched_twice():
         with pytest.raises(SourceError, match="token just fetched"):
             read(server, **enlighten(server))
     assert [r.path for r in server.requests] == ["/login/login.json", "/tokens", PATH]
+
+
+def test_the_token_and_the_password_may_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ENVOY_TOKEN", "jwt")
+    monkeypatch.setenv("ENLIGHTEN_PW", "pw")
+    o = EnphaseOptions(url="https://10.0.0.5", token_env="ENVOY_TOKEN")
+    assert o.secret("token") == "jwt"
+    o = EnphaseOptions(url="https://10.0.0.5", username="me@x.org", password_env="ENLIGHTEN_PW",
+                       serial="1220")
+    assert o.secret("password") == "pw"
+    with pytest.raises(ValueError, match="give serial too"):
+        EnphaseOptions(url="https://10.0.0.5", username="me@x.org", password_env="ENLIGHTEN_PW")

@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 
 from twcm.sources import Reading, SourceError, register
 from twcm.sources.http import Http, HttpOptions, HttpStatusError, check_url, parse_json
+from twcm.sources.secrets import EnvName, Secret, SecretOptions
 from twcm.sources.values import number
 
 PATH = "/production.json?details=1"
@@ -33,20 +34,25 @@ GET_TOKEN = ("get a token at https://entrez.enphaseenergy.com (log in, pick the 
 RENEW = f"{GET_TOKEN} and set `token`, or give `username`, `password` and `serial`"
 
 
-class EnphaseOptions(HttpOptions):
+class EnphaseOptions(HttpOptions, SecretOptions):
     """url: the gateway, "https://192.168.1.30" (firmware 7+) or "http://..." (older)."""
 
+    secrets = (Secret("token", "the gateway's token", required=False),
+               Secret("password", "the Enlighten password", required=False))
     verify_tls: bool = False  # the gateway's certificate is self-signed
     token: str | None = Field(None, min_length=1)
+    token_env: EnvName = None
     username: str | None = Field(None, min_length=1)  # the Enlighten login (an e-mail)
     password: str | None = Field(None, min_length=1)
+    password_env: EnvName = None
     serial: str | None = Field(None, min_length=1)  # the gateway's serial number
     enlighten_url: str = ENLIGHTEN_URL
     entrez_url: str = ENTREZ_URL
 
     @model_validator(mode="after")
     def _login(self) -> EnphaseOptions:
-        given = [k for k in ("username", "password", "serial") if getattr(self, k)]
+        given = [k for k in ("username", "password", "serial")
+                 if getattr(self, k) or getattr(self, f"{k}_env", None)]
         if given and len(given) < 3:
             missing = sorted({"username", "password", "serial"} - set(given))
             raise ValueError(f"to fetch the token, give {' and '.join(missing)} too")
@@ -109,7 +115,7 @@ class Enphase:
     def __init__(self, o: EnphaseOptions) -> None:
         self.o = o
         self.http = Http(o.url, o.timeout_s, o.verify_tls)
-        self.token = o.token
+        self.token = o.secret("token")
         self.legacy = False  # the gateway has no /production.json: read /api/v1/production
 
     async def read(self) -> Reading:
@@ -154,7 +160,7 @@ class Enphase:
         try:
             try:
                 r = await enlighten.request("POST", "/login/login.json", data={
-                    "user[email]": o.username, "user[password]": o.password})
+                    "user[email]": o.username, "user[password]": o.secret("password")})
             except HttpStatusError as e:
                 raise SourceError(f"Enlighten refuses the login (HTTP {e.status}): check "
                                   "`username` and `password`") from None
