@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=_positive, default=60.0, metavar="X",
                    help="simulated seconds of the solar day per real second (default 60: "
                         "an hour a minute); the bus and the cars run in real time")
-    p.add_argument("--start", type=_hhmm, default="08:00", metavar="HH:MM",
-                   help="simulated time of day at the start (default 08:00)")
+    p.add_argument("--start", type=_hhmm, default="10:00", metavar="HH:MM",
+                   help="simulated time of day at the start (default 10:00: the sun is up)")
     p.add_argument("--duration", type=_seconds, default=0.0, metavar="S",
                    help="stop after S real seconds (default 0: run until Ctrl-C)")
     p.add_argument("--every", type=_positive, default=1.0, metavar="S",

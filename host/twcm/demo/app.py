@@ -45,7 +45,7 @@ class Options:
     wiring_max_amps_all: int = 40
     wiring_max_amps_per_twc: int = 32
     speed: float = 60.0  # simulated seconds per real second
-    start: str = "08:00"  # simulated time of day at the start
+    start: str = "10:00"  # simulated time of day at the start: the sun is up, the car charges
     duration_s: float = 0.0  # real seconds; 0: until Ctrl-C or SIGTERM
     every_s: float = 1.0  # plain view: a line this often (real seconds)
     live: bool = True  # the rich view, else plain lines
