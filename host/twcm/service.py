@@ -241,7 +241,7 @@ async def _start_api(config: Config, control: Control) -> Api | None:
                   "port, or enabled = false); going on without it", api.host, api.port,
                   e.strerror or e)
         return None
-    log.info("REST API on http://%s:%d/api/status", api.host, api.port)
+    log.info("web page on http://%s:%d/ (REST API: /api/status)", api.host, api.port)
     return api
 
 
