@@ -3,10 +3,12 @@ simulated solar day, as a user runs it (a subprocess, output not a terminal), an
 parts on their own."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from twc.share import Limits
@@ -119,3 +121,30 @@ def test_the_policy_runs_as_fast_as_the_day_but_not_faster_than_the_cars():
 def test_demo_refuses_bad_wiring(capsys):
     assert main(["demo", "--wiring-max-amps-per-twc", "100"]) == 2
     assert "between 5 and 80 A" in capsys.readouterr().err
+
+
+def test_the_demo_serves_the_web_page_and_takes_charge_now():
+    p = subprocess.Popen([sys.executable, "-m", "twcm.cli", "demo", "--every", "0.5",
+                          "--duration", "25", "--slaves", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout is not None
+        first = p.stdout.readline()
+        port = re.search(r"web page http://127\.0\.0\.1:(\d+)/", first)
+        assert port, first
+        api = f"http://127.0.0.1:{port.group(1)}"
+        with urllib.request.urlopen(api + "/", timeout=5) as r:
+            assert b"twcm" in r.read()
+        body = json.dumps({"amps": 8, "minutes": 30}).encode()
+        req = urllib.request.Request(api + "/api/sites/demo/charge_now", data=body,
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert json.loads(r.read())["charge_now"]["amps"] == 8
+        for line in p.stdout:  # the view shows the Charge Now lease on the device
+            if re.search(r"\| lease 8 A: manual: .*\| device lease 8 A", line):
+                break
+        else:
+            raise AssertionError("Charge Now 8 A never shown")
+    finally:
+        p.terminate()
+        p.wait(10)

@@ -20,7 +20,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from twc.share import Limits
+from twcm.api import Api
 from twcm.config import SiteConfig
+from twcm.control import Control
 from twcm.demo.device import SimDevice
 from twcm.demo.scenario import Scenario, timeline
 from twcm.demo.view import Frame, LiveView, PlainView
@@ -36,6 +38,7 @@ FALLBACK_AMPS = 0  # the device without a lease: every amp comes from the host's
 # these, as the cars take a second or two to follow a new offer.
 MIN_INTERVAL_S = 0.5
 MIN_CHANGE_S = 2.0
+WEB_PORT = 8080  # as `twcm run` serves it
 UPDATE_S = 0.25  # the view is redrawn and the scenario moved on this often
 
 
@@ -111,6 +114,19 @@ async def _animate(o: Options, clock: DayClock, site: SiteLoop, device: SimDevic
         await asyncio.sleep(UPDATE_S)
 
 
+async def _web(site: SiteLoop) -> Api:
+    """The web page and REST API of `twcm run`, for the demo's site: on port 8080 as
+    `twcm run` has it, or on any free port if 8080 is taken."""
+    for port in (WEB_PORT, 0):
+        api = Api(Control([site]), "127.0.0.1", port)
+        try:
+            await api.start()
+            return api
+        except OSError:
+            continue
+    raise OSError("no free port for the web page")
+
+
 async def run(o: Options) -> int:
     """Run the demo until o.duration_s is over, SIGINT or SIGTERM; the exit code."""
     stop = asyncio.Event()
@@ -120,6 +136,7 @@ async def run(o: Options) -> int:
     if o.duration_s:
         loop.call_later(o.duration_s, stop.set)
     broker = EmbeddedBroker(_free_port())
+    api: Api | None = None
     try:
         try:
             await broker.start()
@@ -129,9 +146,10 @@ async def run(o: Options) -> int:
             return 1
         clock = DayClock(o.start, o.speed)
         site = SiteLoop(site_config(o), None)
+        api = await _web(site)
         about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
                  f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "
-                 f"broker {broker.url}")
+                 f"broker {broker.url}, web page http://127.0.0.1:{api.port}/")
         view = (LiveView(about, clock.hhmm) if o.live
                 else PlainView(about, clock.hhmm, o.every_s))
         limits = Limits(o.wiring_max_amps_all, o.wiring_max_amps_per_twc, FALLBACK_AMPS)
@@ -152,6 +170,8 @@ async def run(o: Options) -> int:
                 device.stop()
         return 0
     finally:
+        if api is not None:
+            await api.stop()
         await broker.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
