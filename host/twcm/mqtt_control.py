@@ -12,12 +12,12 @@ import asyncio
 import json
 import logging
 import os
-import ssl
 import time
 from typing import Any
 
 import aiomqtt
 
+from twcm import aio_mqtt
 from twcm.control import Control, Rejected
 from twcm.mqtt_link import PASSWORD_ENV, parse_broker
 
@@ -47,13 +47,9 @@ class MqttControl:
     async def run(self) -> None:
         """Serve until cancelled, reconnecting after 1, 2, 4 ... 60 s."""
         delay = BACKOFF_S[0]
-        tls = ssl.create_default_context() if self.broker.tls else None
         while True:
             try:
-                async with aiomqtt.Client(self.broker.host, self.broker.port,
-                                          username=self.broker.user,
-                                          password=self.broker.password,
-                                          tls_context=tls) as client:
+                async with aio_mqtt.client(self.broker) as client:
                     await client.subscribe([(f"twcm/{s}/host/charge_now/set", 1)
                                             for s in self.control.sites])
                     delay = BACKOFF_S[0]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import ssl
 import time
 from collections.abc import Callable
 
 import aiomqtt
 
+from twcm import aio_mqtt
 from twcm.mqtt_link import PASSWORD_ENV, parse_broker
 from twcm.wait import wake_or_timeout
 
@@ -55,13 +55,9 @@ class DeviceLink:
     async def run(self) -> None:
         """Connect, serve, and reconnect after 1, 2, 4 ... 60 s; returns only by cancel."""
         delay = BACKOFF_S[0]
-        tls = ssl.create_default_context() if self.broker.tls else None
         while True:
             try:
-                async with aiomqtt.Client(self.broker.host, self.broker.port,
-                                          username=self.broker.user,
-                                          password=self.broker.password,
-                                          keepalive=KEEPALIVE_S, tls_context=tls) as client:
+                async with aio_mqtt.client(self.broker, keepalive=KEEPALIVE_S) as client:
                     # A lease and a schedule per site may be on their way at once: not
                     # worth aiomqtt's warning about pending publishes.
                     client.pending_calls_threshold = max(10, 2 * len(self.sites))

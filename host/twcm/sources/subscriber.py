@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 
 import aiomqtt
 from pydantic import field_validator, model_validator
 
+from twcm import aio_mqtt
 from twcm.mqtt_link import BACKOFF_S, Broker, parse_broker
 from twcm.sources import Options, SourceError
 from twcm.sources.secrets import EnvName, env_value
@@ -108,10 +108,7 @@ class Subscriber:
             delay = min(delay * 2, BACKOFF_S[1])
 
     def _client(self) -> aiomqtt.Client:
-        b = self.broker
-        return aiomqtt.Client(b.host, b.port, username=b.user, password=b.password,
-                              tls_context=ssl.create_default_context() if b.tls else None,
-                              timeout=CONNECT_TIMEOUT_S, keepalive=30)
+        return aio_mqtt.client(self.broker, timeout=CONNECT_TIMEOUT_S, keepalive=30)
 
     def _failed(self, why: str, delay: float) -> None:
         text = f"{self.broker}: {why}"
