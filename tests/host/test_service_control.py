@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from mqtt_helpers import PASSWORD, USER, Watcher, free_port
@@ -30,13 +31,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=20)
 
 
-def test_charge_now_by_rest_and_mqtt_drives_the_device_through_mosquitto(
-        tmp_path, mosquitto, device):
-    api = free_port()
-    soon = time.localtime(time.time() + 2 * 3600)  # a daily window that is not active now
-    later = time.localtime(time.time() + 3 * 3600)
-    path = tmp_path / "twcm.toml"
-    path.write_text(f"""
+SITE = """
 [[site]]
 name = "home"
 max_amps = 24
@@ -46,11 +41,16 @@ interval_s = 0.5
 type = "static"
 generation_w = 300
 consumption_w = 800
-[[site.policy.windows]]
-days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-start = "{time.strftime('%H:%M', soon)}"
-end = "{time.strftime('%H:%M', later)}"
-amps = 10
+"""
+
+
+def start_service(tmp_path: Path, mosquitto: Any, device: Any, api: int,
+                  extra: str = "") -> Proc:
+    """`twcm run` with one site "home" (24 A, no surplus: 0 A in green mode) and `extra`
+    TOML for it, on mosquitto with its password, its REST API on port `api`; and the
+    site's simulated device (2 slaves)."""
+    path = tmp_path / "twcm.toml"
+    path.write_text(SITE + extra + f"""
 [broker]
 url = "mqtt://{USER}@127.0.0.1:{mosquitto.port}"
 password_env = "TWCM_MQTT_PASSWORD"
@@ -60,12 +60,31 @@ sqlite = "{tmp_path / 'twcm.db'}"
 port = {api}
 """)
     device(f"mqtt://{USER}@127.0.0.1:{mosquitto.port}", "home", PASSWORD)
-    service = Proc(["run", "--config", str(path)], PASSWORD)
+    return Proc(["run", "--config", str(path)], PASSWORD)
+
+
+def device_limit(watcher: Watcher) -> tuple[str, int] | None:
+    """The (mode, limit_amps) of the device's latest state."""
+    states = watcher.json_of("twcm/home/state")
+    return (states[-1]["mode"], states[-1]["limit_amps"]) if states else None
+
+
+def test_charge_now_by_rest_and_mqtt_drives_the_device_through_mosquitto(
+        tmp_path, mosquitto, device):
+    api = free_port()
+    soon = time.localtime(time.time() + 2 * 3600)  # a daily window that is not active now
+    later = time.localtime(time.time() + 3 * 3600)
+    service = start_service(tmp_path, mosquitto, device, api, f"""
+[[site.policy.windows]]
+days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+start = "{time.strftime('%H:%M', soon)}"
+end = "{time.strftime('%H:%M', later)}"
+amps = 10
+""")
     watcher = Watcher(mosquitto, ["twcm/home/#"])
     try:
         def limit() -> tuple | None:
-            states = watcher.json_of("twcm/home/state")
-            return states and (states[-1]["mode"], states[-1]["limit_amps"])
+            return device_limit(watcher)
 
         until(lambda: limit() == ("stopped", 0), 20, "no surplus: a 0 A lease")
         # The weekly window reaches the device as its schedule: today's and tomorrow's.

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from mqtt_helpers import PASSWORD, USER, Watcher, free_port
-from test_devicelink_mqtt import Proc, device, until  # noqa: F401  (device: a fixture)
-from test_service_control import call
+from mqtt_helpers import Watcher, free_port
+from test_devicelink_mqtt import device, until  # noqa: F401  (device: a fixture)
+from test_service_control import call, device_limit, start_service
 
 from twcm.api import WEB, Api
 from twcm.control import Control
@@ -138,33 +138,12 @@ def shown(driver, css: str, test: Callable[[str], bool], timeout: float, what: s
 def test_the_page_shows_the_site_and_starts_and_ends_charge_now(
         tmp_path, mosquitto, device, browser):
     api = free_port()
-    path = tmp_path / "twcm.toml"
-    path.write_text(f"""
-[[site]]
-name = "home"
-max_amps = 24
-ttl_s = 10
-interval_s = 0.5
-[site.source]
-type = "static"
-generation_w = 300
-consumption_w = 800
-[broker]
-url = "mqtt://{USER}@127.0.0.1:{mosquitto.port}"
-password_env = "TWCM_MQTT_PASSWORD"
-[database]
-sqlite = "{tmp_path / 'twcm.db'}"
-[api]
-port = {api}
-""")
-    device(f"mqtt://{USER}@127.0.0.1:{mosquitto.port}", "home", PASSWORD)
-    service = Proc(["run", "--config", str(path)], PASSWORD)
+    service = start_service(tmp_path, mosquitto, device, api)
     watcher = Watcher(mosquitto, ["twcm/home/state"])
     site = '[data-site="home"]'
     try:
         def limit() -> tuple | None:
-            states = watcher.json_of("twcm/home/state")
-            return states and (states[-1]["mode"], states[-1]["limit_amps"])
+            return device_limit(watcher)
 
         until(lambda: limit() == ("stopped", 0), 20, "no surplus: a 0 A lease")
         until(lambda: call(api, "GET", "/api/status")[0] == 200, 10, "the API")
