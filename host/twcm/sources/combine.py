@@ -65,8 +65,8 @@ class Meters:
             if names:
                 used[role] = names
                 for f in feeds:
-                    if f.name in names and f.latest is not None:
-                        at = min(f.latest.at, f.received)
+                    at = f.taken_at() if f.name in names else None
+                    if at is not None:
                         oldest = at if oldest is None else min(oldest, at)
             values.update(got)
         statuses = [f.status(now) for f in self.feeds]

@@ -103,19 +103,25 @@ class Feed:
                 except Exception as e:
                     log.debug("source %s: closing: %s", self.describe(), e)
 
+    def taken_at(self) -> float | None:
+        """When the latest reading was taken: its own time, or when it arrived if that is
+        earlier (a device clock ahead must not make it look fresh); None: never read."""
+        r = self.latest
+        return None if r is None else min(r.at, self.received)
+
     def fresh(self, now: float) -> Reading | None:
         """The latest reading while younger than max_age_s, else None."""
-        r = self.latest
-        if r is None or now - min(r.at, self.received) > self.max_age_s:
+        at = self.taken_at()
+        if at is None or now - at > self.max_age_s:
             return None
-        return r
+        return self.latest
 
     def status(self, now: float) -> FeedStatus:
-        r = self.latest
-        age = None if r is None else max(0.0, now - min(r.at, self.received))
-        if r is None:
+        at = self.taken_at()
+        age = None if at is None else max(0.0, now - at)
+        if age is None:
             stale = f"no reading yet ({self.error})" if self.error else "no reading yet"
-        elif age is not None and age > self.max_age_s:
+        elif age > self.max_age_s:
             why = f": {self.error}" if self.error else ""
             stale = f"last reading {age:.0f} s old, more than max_age_s {self.max_age_s:g}{why}"
         else:
