@@ -29,7 +29,7 @@ _MASTER_EVENTS = {
 
 # StateWatch's list: _HEAD values, then _PER_SLOT for each slot.
 _HEAD = 4
-_PER_SLOT = 13
+_PER_SLOT = 14
 _ACTUAL = 5  # the slot's actual_ca
 
 
@@ -54,14 +54,16 @@ def _slave(s, leases, sep):
     return (
         "%s{\"id\":\"%04X\",\"link\":\"%s\",\"protocol\":%d,\"max_amps\":%s,"
         "\"offered_amps\":%d,\"actual_amps\":%s,\"state\":\"%s\","
-        "\"volts\":[%d,%d,%d],\"lifetime_kwh\":%s,\"vin\":%s,\"cap_amps\":%s}"
+        "\"volts\":[%d,%d,%d],\"lifetime_kwh\":%s,\"vin\":%s,\"cap_amps\":%s,"
+        "\"wanting\":%s}"
         % (sep, s.id, STATUS_NAMES[s.status], s.protocol, _centi(s.max_ca, True),
            s.offer, _centi(s.actual_ca, False),
            state if state is not None else "0x%02X" % s.state,
            v[0], v[1], v[2], _num(s.kwh if s.kwh >= 0 else None),
            # The master keeps only a VIN whose check digit is right: A-Z, 0-9.
            "\"" + bytes(s.vin).decode() + "\"" if s.vin_known else "null",
-           _num(leases.cap_of(s.index))))
+           _num(leases.cap_of(s.index)),
+           "true" if s.wanting else "false"))
 
 
 def state_json(master, leases, uptime_s, version, free_heap, loop_max_ms=None):
@@ -189,4 +191,5 @@ class StateWatch:
             out[k + 10] = s.kwh
             out[k + 11] = s.vin_known
             out[k + 12] = lv.cap_of(s.index)
+            out[k + 13] = s.wanting
             k += _PER_SLOT

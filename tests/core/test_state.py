@@ -52,6 +52,7 @@ def test_state_shows_the_lease_and_the_slaves():
     a.kwh = 4321
     a.vin[:] = VIN
     a.vin_known = True
+    a.wanting = True
     b = _link(m, 2, B, LOST)
     b.protocol = 1
     b.max_ca = 1650
@@ -69,11 +70,11 @@ def test_state_shows_the_lease_and_the_slaves():
         {"id": "1A2B", "link": "linked", "protocol": 2, "max_amps": 32,
          "offered_amps": 10, "actual_amps": 9.87, "state": "charging",
          "volts": [230, 231, 229], "lifetime_kwh": 4321,
-         "vin": "5YJ3E1EA7JF000001", "cap_amps": 16},
+         "vin": "5YJ3E1EA7JF000001", "cap_amps": 16, "wanting": True},
         {"id": "00CD", "link": "lost", "protocol": 1, "max_amps": 16.5,
          "offered_amps": 0, "actual_amps": 10.0, "state": "0x0B",
          "volts": [0, 0, 0], "lifetime_kwh": None, "vin": None,
-         "cap_amps": None}]
+         "cap_amps": None, "wanting": False}]
     assert '"actual_amps":9.87,' in text and '"actual_amps":10.00,' in text
 
 
@@ -156,7 +157,7 @@ def test_a_change_makes_the_state_due_after_a_second():
     assert w.due(1000)
     w.published(1000)
     assert not w.due(2000)
-    for change in ("state", "kwh", "vin", "volts", "lease", "status", "cap"):
+    for change in ("state", "kwh", "vin", "volts", "lease", "status", "cap", "wanting"):
         m, lv, a, w = _watch()
         w.published(0)
         if change == "state":
@@ -172,6 +173,8 @@ def test_a_change_makes_the_state_due_after_a_second():
             lv.tick(10, None)
         elif change == "status":
             a.status = LOST
+        elif change == "wanting":
+            a.wanting = True
         else:
             lv.twc_lease("1A2B", b'{"amps": 8, "ttl_s": 60}', 0)
             lv.tick(10, None)

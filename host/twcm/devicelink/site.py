@@ -36,6 +36,7 @@ class Slave:
     lifetime_kwh: int | None
     vin: str | None
     cap_amps: int | None
+    wanting: bool | None  # None from a device that predates the field
 
 
 @dataclass(frozen=True)
