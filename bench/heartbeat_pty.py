@@ -14,7 +14,7 @@ import time
 
 from twcm.sim.car import Car
 from twcm.sim.serial_port import PtyLink, SerialSlaves
-from twcm.serial_master import open_port
+from twcm.master.serial import open_port
 
 
 def main() -> int:

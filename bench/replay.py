@@ -20,7 +20,7 @@ import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from twcm.policy import GreenSettings
+from twcm.service.policy import GreenSettings
 from twcm.replay import DAYS, capture, day, oracle, replay, replay_settings
 from twcm.replay.engine import VOLTS
 

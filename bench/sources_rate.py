@@ -5,7 +5,7 @@ config's own minimum for http_json is 0.5 s: 200 readings/s is what 100 sources 
     .venv/bin/python bench/sources_rate.py [--sources 100] [--interval 0.1] [--seconds 20]
                                            [--servers 1]
 
-100 twcm.sources.feed.Feed objects of the `http_json` source (httpx, one client per
+100 twcm.service.sources.feed.Feed objects of the `http_json` source (httpx, one client per
 source, keep-alive), built directly so that the interval may be below the config's
 minimum, poll local HTTP meters in one asyncio loop of this process. The meters are
 ThreadingHTTPServers (HTTP/1.1, one path per source) in --servers child processes, so that
@@ -58,8 +58,8 @@ s.serve_forever()
 
 
 async def run(args: argparse.Namespace, ports: list[int]) -> dict:
-    from twcm.sources import kinds
-    from twcm.sources.feed import Feed
+    from twcm.service.sources import kinds
+    from twcm.service.sources.feed import Feed
 
     times: list[float] = []
     counts = {"ok": 0, "fail": 0}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mqtt_helpers import PASSWORD, USER, Mosquitto
-from twcm.serial_master import open_port
+from twcm.master.serial import open_port
 from twcm.sim.serial_port import PtyLink, SerialSlaves
 
 ROOT = Path(__file__).resolve().parents[2]

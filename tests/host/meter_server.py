@@ -134,7 +134,7 @@ def run_closing(source: Any, body: Callable[[Any], Awaitable[T]]) -> T:
 
 
 def read_once(source: Any) -> Any:
-    """One source.read() (a twcm.sources.Reading), then source.close()."""
+    """One source.read() (a twcm.service.sources.Reading), then source.close()."""
     return run_closing(source, lambda s: s.read())
 
 
@@ -180,7 +180,7 @@ def read_registers(make: Callable[[int], Any], regs: dict[int, list[int]],
 
 
 def assert_expected(reading: Any, name: str, value_field: str | None = None) -> None:
-    """`reading` (a twcm.sources.Reading) holds what expected.json says for `name`.
+    """`reading` (a twcm.service.sources.Reading) holds what expected.json says for `name`.
 
     Our Reading keeps grid import and export as one signed grid_import_w; a single-item
     source puts expected "value_w" into `value_field` (the role its config gives it)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from mqtt_helpers import PASSWORD, USER, Mosquitto, Watcher
 
-from twcm.sources import Reading, SourceError
+from twcm.service.sources import Reading, SourceError
 
 
 def broker_url(broker: Mosquitto, password: str = PASSWORD) -> str:

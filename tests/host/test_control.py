@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from twcm.config import Config
-from twcm.control import Control, Rejected, UnknownSite
-from twcm.service import SiteLoop
-from twcm.store import Store
+from twcm.service.config import Config
+from twcm.service.control.requests import Control, Rejected, UnknownSite
+from twcm.service.site import SiteLoop
+from twcm.service.store import Store
 
 CONFIG = {"site": [{"name": "home", "max_amps": 24, "source": {"type": "static"}}]}
 

@@ -17,8 +17,8 @@ from twcm.cli import main
 from twcm.demo.app import Options, site_config
 from twcm.demo.device import SimDevice
 from twcm.demo.scenario import HOUR_S, Scenario, timeline
-from twcm.mqtt_link import parse_broker
-from twcm.policy import GreenSettings
+from twcm.mqtt import parse_broker
+from twcm.service.policy import GreenSettings
 
 LINE = re.compile(r"^(\d\d):(\d\d) sun (\d+) W .*\| lease (\d+|none)\b.*"
                   r"\| device (\w+) (\d+) A \| (.*)$")

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from mqtt_helpers import PASSWORD, USER, Watcher, free_port
-from twcm.devicelink import DeviceLink, EmbeddedBroker, SiteLink
+from twcm.service.devicelink import DeviceLink, EmbeddedBroker, SiteLink
 
 TTL = 6
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twcm.devicelink import SiteLink, parse_state
+from twcm.service.devicelink import SiteLink, parse_state
 
 # The example of docs/mqtt.md, plus a field that a later firmware might add.
 STATE = {

@@ -22,7 +22,7 @@ import pytest
 
 from mqtt_helpers import PASSWORD, USER, Mosquitto, Watcher
 from twcm.cli import main
-from twcm.serial_master import open_port
+from twcm.master.serial import open_port
 from twcm.sim.serial_port import PtyLink, SerialSlaves
 
 T = "twcm/test/"

@@ -1,7 +1,7 @@
 """Claims: priority order, safety ceilings, and the reason they give."""
 import pytest
 
-from twcm.policy import PRIORITY, Claim, combine
+from twcm.service.policy import PRIORITY, Claim, combine
 
 
 def test_priority_order():

@@ -5,8 +5,8 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from twc import payloads
-from twcm.policy import Window
-from twcm.policy.device_schedule import MAX_WINDOWS, device_schedule
+from twcm.service.policy import Window
+from twcm.service.policy.device_schedule import MAX_WINDOWS, device_schedule
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

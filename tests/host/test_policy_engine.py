@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from twcm.policy import GreenSettings, Inputs, NonScheduled, Policy, Settings, Window
+from twcm.service.policy import GreenSettings, Inputs, NonScheduled, Policy, Settings, Window
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)  # a Monday
 QUICK = GreenSettings(start_delay_s=0)

@@ -2,7 +2,7 @@
 energy balance and the grid allowance."""
 import pytest
 
-from twcm.policy import GreenSettings, GreenTracker, surplus_w
+from twcm.service.policy import GreenSettings, GreenTracker, surplus_w
 
 VP = 230.0  # one phase at 230 V: 1 A = 230 W
 

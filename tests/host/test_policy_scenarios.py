@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import given, settings as hsettings, strategies as st
 
-from twcm.policy import GreenSettings, Inputs, NonScheduled, Policy, Settings
+from twcm.service.policy import GreenSettings, Inputs, NonScheduled, Policy, Settings
 
 VP = 230.0
 DAY = datetime(2026, 6, 1, tzinfo=timezone.utc)

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from twcm.policy import ChargeNow, Window, schedule_claim
+from twcm.service.policy import ChargeNow, Window, schedule_claim
 
 MON, TUE, WED, FRI, SAT, SUN = 0, 1, 2, 4, 5, 6
 TZ = ZoneInfo("Europe/Amsterdam")

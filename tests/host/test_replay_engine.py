@@ -1,7 +1,7 @@
 """The replay engine: the real policy and master on the simulated bus over part of a day."""
 import pytest
 
-from twcm.policy import GreenSettings
+from twcm.service.policy import GreenSettings
 from twcm.replay.days import clear_day
 from twcm.replay.engine import replay, replay_settings
 from twcm.replay.oracle import oracle

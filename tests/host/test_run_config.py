@@ -1,4 +1,4 @@
-"""twcm.toml (twcm.config): the example loads; every bad value is named by its key, with the
+"""twcm.toml (twcm.service.config): the example loads; every bad value is named by its key, with the
 value and a fix; secrets come from the environment; `twcm run --check`."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from twcm.cli import main
-from twcm.config import ConfigError, load
-from twcm.policy import NonScheduled
+from twcm.service.config import ConfigError, load
+from twcm.service.policy import NonScheduled
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "twcm.toml"
 
@@ -121,7 +121,7 @@ def test_broker_password_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MY_MQTT_PW", "p@ss:w/rd")
     broker = load(write(tmp_path, text)).broker
     assert broker is not None and broker.full_url() == "mqtt://twcm:p%40ss%3Aw%2Frd@broker.lan"
-    from twcm.mqtt_link import parse_broker
+    from twcm.mqtt import parse_broker
     assert parse_broker(broker.full_url(), None).password == "p@ss:w/rd"
     both = text + "password = 'x'\n"
     assert errors(tmp_path, both)[0].startswith("broker.password: ")

@@ -14,7 +14,7 @@ from twc.master import Master
 from twc.share import Limits
 from twc.ticks import ticks_ms
 from twcm.cli import main
-from twcm.serial_master import open_port
+from twcm.master.serial import open_port
 from twcm.sim.serial_port import PtyLink, SerialSlaves
 
 

@@ -13,8 +13,8 @@ import pytest
 from dsmr_parser.parsers import TelegramParser
 from meter_server import assert_expected, recorded
 
-from twcm.sources import SourceError
-from twcm.sources.integrations.dsmr import SERIAL, SPECS, Dsmr, DsmrOptions, parse
+from twcm.service.sources import SourceError
+from twcm.service.sources.integrations.dsmr import SERIAL, SPECS, Dsmr, DsmrOptions, parse
 
 PACE_S = 0.05  # a real meter sends every 1 s (DSMR 5); the test runs faster
 

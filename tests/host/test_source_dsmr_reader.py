@@ -10,8 +10,8 @@ from meter_server import API, assert_expected, run_closing
 from mqtt_helpers import Watcher
 from mqtt_sources import broker_url, heard
 
-from twcm.sources import SourceError
-from twcm.sources.integrations.dsmr_reader import DsmrReader, DsmrReaderOptions, parse
+from twcm.service.sources import SourceError
+from twcm.service.sources.integrations.dsmr_reader import DsmrReader, DsmrReaderOptions, parse
 
 FIXTURE = "dsmr/dsmr_reader_mqtt_json_export.json"
 TELEGRAM = json.loads((API / FIXTURE).read_text())

@@ -9,8 +9,8 @@ import pytest
 from meter_server import MeterServer, Reply, assert_expected, read_once, run_closing
 from pydantic import ValidationError
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.enphase import LEGACY_PATH, PATH, Enphase, EnphaseOptions, parse
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.enphase import LEGACY_PATH, PATH, Enphase, EnphaseOptions, parse
 
 TOKEN = "eyJhbGciOiJFUzI1NiJ9.eyJ1c2VybmFtZSI6Im1lIn0.c2lnbmF0dXJl"
 

@@ -9,8 +9,8 @@ import pytest
 from meter_server import EXPECTED, MeterServer, Reply, assert_expected, run_closing
 from pydantic import ValidationError
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.enphase_cloud import EnphaseCloud, EnphaseCloudOptions
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.enphase_cloud import EnphaseCloud, EnphaseCloudOptions
 
 SUMMARY = "/api/v4/systems/67/summary"
 FIXTURE = "enphase/enlighten_cloud_summary.json"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from twcm.config import load
-from twcm.service import meters
-from twcm.sources import kinds
+from twcm.service.config import load
+from twcm.service.site import meters
+from twcm.service.sources import kinds
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "sources"
 SITE = '[[site]]\nname = "home"\nmax_amps = 32\n'

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from meter_server import MeterServer, assert_expected, read_once
 
-from twcm.sources import SourceError
-from twcm.sources.integrations.fronius import PATH, Fronius, FroniusOptions
+from twcm.service.sources import SourceError
+from twcm.service.sources.integrations.fronius import PATH, Fronius, FroniusOptions
 
 
 def read(name: str):

@@ -5,8 +5,8 @@ import pytest
 from meter_server import MeterServer, Reply, assert_expected, read_once
 from pydantic import ValidationError
 
-from twcm.sources import SourceError
-from twcm.sources.integrations.hass import Hass, HassOptions
+from twcm.service.sources import SourceError
+from twcm.service.sources.integrations.hass import Hass, HassOptions
 
 STATE = "/api/states/sensor.solar_power"
 

@@ -7,8 +7,8 @@ import pytest
 from meter_server import MeterServer, Reply, read_once
 from pydantic import ValidationError
 
-from twcm.sources import SourceError
-from twcm.sources.integrations.http_json import HttpJson, HttpJsonOptions
+from twcm.service.sources import SourceError
+from twcm.service.sources.integrations.http_json import HttpJson, HttpJsonOptions
 
 DEVICE = {"site": {"meters": [{"id": "grid", "power_kw": -1.25, "label": "3.2 kW"},
                               {"id": "pv", "power": "4100.5", "off": None}]}}

@@ -8,8 +8,8 @@ import pytest
 from meter_server import (assert_expected, closed_port, read_once, read_registers, recorded,
                           silent_port)
 
-from twcm.sources import SourceError
-from twcm.sources.integrations.kostal import Kostal, KostalOptions, float32
+from twcm.service.sources import SourceError
+from twcm.service.sources.integrations.kostal import Kostal, KostalOptions, float32
 
 FIXTURES = ["holding_registers_little_endian_export.json",
             "holding_registers_big_endian_battery_night.json"]

@@ -10,9 +10,9 @@ from mqtt_helpers import Watcher
 from mqtt_sources import broker_url, heard
 from pydantic import ValidationError
 
-from twcm.sources import Reading, SourceError
-from twcm.sources.feed import Feed
-from twcm.sources.integrations.mqtt import Mqtt, MqttOptions
+from twcm.service.sources import Reading, SourceError
+from twcm.service.sources.feed import Feed
+from twcm.service.sources.integrations.mqtt import Mqtt, MqttOptions
 
 TOPIC = "house/meter/power"
 

@@ -6,8 +6,8 @@ import json
 import pytest
 from meter_server import API, MeterServer, Reply, assert_expected, read_once
 
-from twcm.sources import Reading, SourceError
-from twcm.sources.integrations.openhab import Openhab, OpenhabOptions, parse_state
+from twcm.service.sources import Reading, SourceError
+from twcm.service.sources.integrations.openhab import Openhab, OpenhabOptions, parse_state
 
 STATE = "/rest/items/Solar_Power/state"
 

@@ -9,8 +9,8 @@ from meter_server import (EXPECTED, Answer, MeterServer, Reply, Request, assert_
                           recorded, reply_of, run_closing)
 from pydantic import ValidationError
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.powerwall import (AGGREGATES, GRID_STATUS, LOGIN, SOE,
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.powerwall import (AGGREGATES, GRID_STATUS, LOGIN, SOE,
                                                  Powerwall, PowerwallOptions, grid_connected)
 
 PASSWORD = "S3cr3"

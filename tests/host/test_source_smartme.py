@@ -8,8 +8,8 @@ import pytest
 from meter_server import EXPECTED, MeterServer, Reply, read_once
 from pydantic import ValidationError
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.smartme import SmartMe, SmartMeOptions
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.smartme import SmartMe, SmartMeOptions
 
 DEVICE = "40a1b2c3-0000-0000-0000-000000000012"
 PATH = f"/api/Devices/{DEVICE}"

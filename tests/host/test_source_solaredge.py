@@ -5,8 +5,8 @@ import pytest
 from meter_server import MeterServer, Reply, assert_expected, read_once
 from pydantic import ValidationError
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.solaredge import SolarEdge, SolarEdgeOptions
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.solaredge import SolarEdge, SolarEdgeOptions
 
 FLOW = "/site/1234567/currentPowerFlow"
 OVERVIEW = "/site/1234567/overview"

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from meter_server import closed_port, read_once, read_registers, silent_port
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.solaredge_modbus import (
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.solaredge_modbus import (
     INVERTER, METER_MODEL, METERS, SolarEdgeModbus, SolarEdgeModbusOptions)
 
 

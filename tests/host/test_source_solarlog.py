@@ -7,8 +7,8 @@ import pytest
 from meter_server import (EXPECTED, MeterServer, Reply, Request, assert_expected, read_once,
                           recorded)
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.solarlog import PATH, SolarLog, SolarLogOptions, parse_devices
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.solarlog import PATH, SolarLog, SolarLogOptions, parse_devices
 
 
 def read(summary: Reply | str, **options):

@@ -7,8 +7,8 @@ import pytest
 from meter_server import MeterServer, Reply, assert_expected, read_once
 from pydantic import ValidationError
 
-from twcm.sources import SourceError, kinds
-from twcm.sources.integrations.ted import HISTORY, LIVEDATA, Ted, TedOptions
+from twcm.service.sources import SourceError, kinds
+from twcm.service.sources.integrations.ted import HISTORY, LIVEDATA, Ted, TedOptions
 
 # The recorded LiveData holds the expected readings with MTU1 the load, MTU2 the solar.
 ROLES = {"consumption_mtu": 1, "generation_mtu": 2, "grid_mtu": "total"}

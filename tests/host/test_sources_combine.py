@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from twcm.sources import Reading
-from twcm.sources.combine import Meters
-from twcm.sources.feed import Feed
+from twcm.service.sources import Reading
+from twcm.service.sources.combine import Meters
+from twcm.service.sources.feed import Feed
 
 NOW = 1_000_000.0
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from twcm.config import ConfigError, load
-from twcm.service import meters
+from twcm.service.config import ConfigError, load
+from twcm.service.site import meters
 
 SITE = '[[site]]\nname = "home"\nmax_amps = 32\n'
 ROOF = '[[site.source]]\nname = "roof"\ntype = "fronius"\nurl = "http://10.0.0.2"\n'

@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from twcm.sources import Reading, SourceError
-from twcm.sources.feed import BACKOFF_MAX_S, Feed
+from twcm.service.sources import Reading, SourceError
+from twcm.service.sources.feed import BACKOFF_MAX_S, Feed
 
 
 class Flaky:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from twcm.sources import SourceError
-from twcm.sources.values import dig, number, parse_path, watts_with_unit
+from twcm.service.sources import SourceError
+from twcm.service.sources.values import dig, number, parse_path, watts_with_unit
 
 
 def test_paths_reach_keys_and_list_items_and_name_what_is_missing():

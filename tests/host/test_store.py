@@ -1,4 +1,4 @@
-"""twcm.store: the schema, charge sessions per VIN, status rate limits, durability."""
+"""twcm.service.store: the schema, charge sessions per VIN, status rate limits, durability."""
 from __future__ import annotations
 
 import os
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from twcm.devicelink import DeviceState, parse_state
-from twcm.sources import Reading
-from twcm.store import MIGRATIONS, Store
+from twcm.service.devicelink import DeviceState, parse_state
+from twcm.service.sources import Reading
+from twcm.service.store import MIGRATIONS, Store
 
 
 def state(*slaves: dict[str, Any]) -> DeviceState:
@@ -85,8 +85,8 @@ def test_writes_survive_a_crash_and_open_sessions_are_closed_on_reopen(tmp_path)
 import os
 from pathlib import Path
 from test_store import state
-from twcm.sources import Reading
-from twcm.store import Store
+from twcm.service.sources import Reading
+from twcm.service.store import Store
 s = Store(Path({str(path)!r}))
 s.sample(10.0, "home", Reading(4000.0, 500.0, -3500.0, at=9.0), 13, "green: started")
 s.sample(15.0, "home", None, None, "no reading")

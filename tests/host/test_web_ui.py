@@ -1,4 +1,4 @@
-"""The web page of `twcm run` (GET /, host/twcm/web/): its files as the API serves them (no
+"""The web page of `twcm run` (GET /, host/twcm/service/control/web/): its files as the API serves them (no
 way out of the web folder), and the page itself in headless Chromium (Debian's chromium and
 chromium-driver, driven by selenium) against `twcm run`, mosquitto and a simulated device:
 the site, its lease and why, the Wall Connectors, Charge Now started, refused and ended."""
@@ -17,8 +17,8 @@ from mqtt_helpers import Watcher, free_port
 from test_devicelink_mqtt import device, until  # noqa: F401  (device: a fixture)
 from test_service_control import call, device_limit, start_service
 
-from twcm.api import WEB, Api
-from twcm.control import Control
+from twcm.service.control.rest_api import WEB, Api
+from twcm.service.control.requests import Control
 
 
 def raw_get(port: int, target: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
@@ -79,7 +79,7 @@ def test_the_page_and_its_files_are_served_with_their_types(api_port):
     # Out of the web folder: none of these may answer with a file.
     "/static/../api.py", "/static/../../../pyproject.toml", "/static/..%2fapi.py",
     "/static/%2e%2e/api.py", "/static/..", "/static/...css", "/static/..\\api.py",
-    "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/../host/twcm/api.py",
+    "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/../host/twcm/service/control/rest_api.py",
     "/static/./app.js", "/static/app.js%00.css", "//static/app.js",
     "/static/../web/app.js", "/static/~/app.js",
 ])

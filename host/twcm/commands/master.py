@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from twc.share import Limits, check_limits
 
 if TYPE_CHECKING:
-    from twcm.mqtt_link import Broker
+    from twcm.mqtt import Broker
 
 
 def amps_arg(text: str) -> int:
@@ -82,9 +82,9 @@ def _mqtt(args: argparse.Namespace) -> tuple[Broker, str, Path] | None:
             if value is not None:
                 raise ValueError(f"{flag} only applies with --broker URL; add it or drop {flag}")
         return None
-    from twcm import mqtt_link
+    from twcm import mqtt
     try:
-        broker = mqtt_link.parse_broker(args.broker, os.environ.get(mqtt_link.PASSWORD_ENV))
+        broker = mqtt.parse_broker(args.broker, os.environ.get(mqtt.PASSWORD_ENV))
     except ValueError as e:
         raise ValueError(f"--broker: {e}") from None
     site = args.site
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         mqtt = _mqtt(args)
     except ValueError as e:
         return _error(str(e))
-    from twcm.serial_master import SerialMaster, PortError
+    from twcm.master.serial import SerialMaster, PortError
     try:
         runner = SerialMaster(args.port, limits, master_id=args.master_id,
                               status_every=args.status_every)

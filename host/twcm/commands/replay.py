@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from twcm.commands.master import amps_arg
-from twcm.policy import GreenSettings
+from twcm.service.policy import GreenSettings
 from twcm.replay import (DAYS, MODES, TraceError, day, figures, load_trace, oracle, plot,
                          replay, replay_settings)
 from twcm.replay.engine import VOLTS

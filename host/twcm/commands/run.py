@@ -1,4 +1,4 @@
-"""`twcm run`: the host service (twcm.service), configured by a TOML file (docs/config.md)."""
+"""`twcm run`: the host service (twcm.service.serve), configured by a TOML file (docs/config.md)."""
 from __future__ import annotations
 
 import argparse
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from twcm.config import ConfigError, load
+    from twcm.service.config import ConfigError, load
     path: Path = args.config
     if not path.is_file():
         print(f"twcm run: error: {path}: no such file (fix: write one, see docs/config.md; "
@@ -52,5 +52,5 @@ def run(args: argparse.Namespace) -> int:
     if level != "DEBUG":  # amqtt and aiomqtt are chatty at INFO
         logging.getLogger("amqtt").setLevel(logging.WARNING)
         logging.getLogger("transitions").setLevel(logging.WARNING)
-    from twcm.service import serve
+    from twcm.service.serve import serve
     return asyncio.run(serve(config))

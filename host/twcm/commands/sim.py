@@ -14,7 +14,7 @@ import serial
 
 from twc import proto
 
-from twcm.serial_master import PortError, open_port
+from twcm.master.serial import PortError, open_port
 from twcm.sim.car import Car
 from twcm.sim.serial_port import PtyLink, SerialSlaves
 from twcm.sim.slave import SimSlave

@@ -20,16 +20,15 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from twc.share import Limits
-from twcm.api import Api
-from twcm.config import SiteConfig
-from twcm.control import Control
+from twcm.service.config import SiteConfig
+from twcm.service.control import Api, Control
 from twcm.demo.device import SimDevice
 from twcm.demo.scenario import Scenario, timeline
 from twcm.demo.view import Frame, LiveView, PlainView
-from twcm.devicelink import DeviceLink, EmbeddedBroker
-from twcm.mqtt_link import parse_broker
-from twcm.policy import GreenSettings
-from twcm.service import SiteLoop
+from twcm.service.devicelink import DeviceLink, EmbeddedBroker
+from twcm.mqtt import parse_broker
+from twcm.service.policy import GreenSettings
+from twcm.service.site import SiteLoop
 
 SITE = "demo"
 PEAK_W = 9000.0  # the panels: enough at midday for three cars at 12 A

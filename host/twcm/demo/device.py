@@ -20,7 +20,8 @@ from queue import Empty, SimpleQueue
 from twc import proto
 from twc.master import Master
 from twc.share import Limits
-from twcm.mqtt_link import Broker, MqttLink
+from twcm.master.mqtt_link import MqttLink
+from twcm.mqtt import Broker
 from twcm.sim.bus import Bus
 from twcm.sim.car import Car
 

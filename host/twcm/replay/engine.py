@@ -1,7 +1,7 @@
 """The replay: the real policy drives the real master on the simulated bus.
 
 Every `decide_s` of simulated time the policy gets the meter readings
-(twcm.policy.Inputs) and its decision becomes the device's site limit
+(twcm.service.policy.Inputs) and its decision becomes the device's site limit
 (`limits.set_site`); the bus then runs for `decide_s` in steps of
 `bus_step_ms`, the master heartbeating the simulated Wall Connectors and
 their cars drawing what they are offered.
@@ -25,7 +25,7 @@ from datetime import timedelta
 from twc.master import Master
 from twc.share import ABS_MAX, Limits
 from twc.slot import LINKED
-from twcm.policy import GreenSettings, Inputs, NonScheduled, Policy, Settings
+from twcm.service.policy import GreenSettings, Inputs, NonScheduled, Policy, Settings
 from twcm.replay.trace import Trace
 from twcm.sim.bus import Bus
 from twcm.sim.car import Car

@@ -32,7 +32,7 @@ POLL_S = 0.005  # longest wait for input before the slaves are ticked
 class SerialSlaves:
     """Up to three SimSlaves sharing one serial port.
 
-    The port is opened non-blocking (timeout=0), as twcm.serial_master.open_port
+    The port is opened non-blocking (timeout=0), as twcm.master.serial.open_port
     does.
     """
 

@@ -1,0 +1,379 @@
+"""The service's configuration (twcm.toml, docs/config.md): loaded and checked at start.
+
+`load(path)` returns a `Config` or raises `ConfigError`, whose `lines` say for each problem
+the key, the bad value and the fix:
+    twcm.toml: site[0].policy.green.start_delay_s: -5 is not allowed: must be >= 0 (fix: ...)
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import fields
+from datetime import time
+from pathlib import Path
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, get_type_hints
+from urllib.parse import quote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      create_model, field_validator)
+
+from twc import payloads
+from twcm.service.devicelink.site import SITE_NAME
+from twcm.mqtt import parse_broker
+from twcm.service.policy import GreenSettings, NonScheduled, Settings, Window
+from twcm.service.policy.schedule import DAY_NAMES
+from twcm.service.sources import ROLES, kinds
+from twcm.service.sources.combine import RULES
+
+DOCS = "docs/config.md"
+DEFAULT_DB = "~/.local/state/twcm/twcm.db"
+
+
+class ConfigError(Exception):
+    """The config cannot be used; `lines` has one line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _must(test: Callable[[Any], object], problem: str) -> AfterValidator:
+    """A check: test(value) must neither raise nor return False, else `problem`
+    ("what is wrong: give ...", split into problem and fix by _describe)."""
+    def check(v: Any) -> Any:
+        try:
+            ok = v is None or test(v) is not False
+        except (ValueError, KeyError):
+            ok = False
+        if not ok:
+            raise ValueError(problem)
+        return v
+    return AfterValidator(check)
+
+
+HHMM = Annotated[str, _must(time.fromisoformat, 'not a time of day: give "HH:MM", e.g. "22:30"')]
+
+
+class WindowConfig(_Table):
+    days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = Field(min_length=1)
+    start: HHMM
+    end: HHMM
+    amps: int = Field(ge=0)
+
+    def window(self) -> Window:
+        return Window(tuple(DAY_NAMES.index(d) for d in self.days),
+                      time.fromisoformat(self.start), time.fromisoformat(self.end), self.amps)
+
+
+def _mirror(name: str, cls: type, skip: tuple[str, ...] = (), **override: Any) -> Any:
+    """A table with the fields and defaults of the dataclass `cls`, which checks the values
+    itself (see _settings_problem): one place states them, the policy."""
+    hints = get_type_hints(cls)
+    return create_model(name, __base__=_Table, **override, **{
+        f.name: (hints[f.name], f.default) for f in fields(cls)
+        if f.name not in skip and f.name not in override})
+
+
+GreenConfig = _mirror("GreenConfig", GreenSettings)
+PolicyConfig = _mirror(  # max_amps is the site's
+    "PolicyConfig", Settings, ("max_amps",), green=(GreenConfig, GreenConfig()),
+    non_scheduled=(Literal["fixed", "do_not_charge", "track_green"], "track_green"),
+    windows=(list[WindowConfig], []))
+
+
+class SourceConfig(BaseModel):
+    """One meter: `type` picks the integration, which checks the keys not named here."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    type: Annotated[str, _must(lambda v: v in kinds(), "no such source type: give one of "
+                               + ", ".join(sorted(kinds())))]
+    name: Annotated[str | None, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
+                                      "not a source name: give 1-32 letters, digits, "
+                                      "- or _")] = None
+    roles: list[Literal["generation", "consumption", "grid", "battery"]] | None = Field(
+        None, min_length=1)
+    interval_s: float | None = Field(None, gt=0, le=86400)
+    max_age_s: float | None = Field(None, gt=0, le=86400)
+
+    def options(self) -> dict[str, Any]:
+        """The integration's own keys."""
+        return dict(self.model_extra or {})
+
+    def label(self) -> str:
+        return self.name or self.type
+
+    def every_s(self) -> float:
+        return self.interval_s if self.interval_s is not None else kinds()[self.type].interval_s
+
+    def age_limit_s(self) -> float:
+        """Older readings are unknown: by default three missed readings, at least 30 s."""
+        return self.max_age_s if self.max_age_s is not None else max(30.0, 3 * self.every_s())
+
+    def role_list(self) -> tuple[str, ...]:
+        """The roles it fills: as configured, else all its type can give."""
+        if self.roles is not None:
+            return tuple(self.roles)
+        kind = kinds()[self.type]
+        return kind.roles(kind.options.model_validate(self.options()))
+
+
+Rule = Annotated[str, _must(lambda v: v in RULES or SITE_NAME.fullmatch(v) is not None,
+                            'not a rule: give "sum", "priority" or the name of a source')]
+
+
+class CombineConfig(_Table):
+    """How several sources that fill the same role combine (twcm.service.sources.combine)."""
+
+    generation: Rule | None = None
+    consumption: Rule | None = None
+    grid: Rule | None = None
+    battery: Rule | None = None
+
+
+class SiteConfig(_Table):
+    name: Annotated[str, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
+                               "not a site name: give 1-32 letters, digits, - or _ (as the "
+                               "device's site, it names the topics twcm/<site>/...)")]
+    max_amps: int = Field(ge=1, le=240)
+    ttl_s: int = Field(60, ge=payloads.TTL_MIN, le=payloads.TTL_MAX)
+    interval_s: float = Field(5.0, ge=0.2, le=3600)
+    timezone: Annotated[str | None, _must(ZoneInfo, "no such time zone: give an IANA name "
+                                          'such as "Europe/Amsterdam"')] = None
+    policy: PolicyConfig = PolicyConfig()  # type: ignore[valid-type]
+    # One [site.source] table or several [[site.source]] tables: a list either way.
+    source: Annotated[list[SourceConfig], BeforeValidator(
+        lambda v: [v] if isinstance(v, dict) else v)] = Field(min_length=1)
+    combine: CombineConfig = CombineConfig()
+
+    def sources(self) -> list[SourceConfig]:
+        return self.source
+
+    def settings(self) -> Settings:
+        """The policy's Settings; ValueError as GreenSettings/Settings raise it."""
+        p = self.policy
+        return Settings(max_amps=self.max_amps, non_scheduled=NonScheduled(p.non_scheduled),
+                        windows=tuple(w.window() for w in p.windows),
+                        green=GreenSettings(**p.green.model_dump()),
+                        **p.model_dump(exclude={"non_scheduled", "windows", "green"}))
+
+
+class BrokerConfig(_Table):
+    url: str
+    user: str | None = None
+    password: str | None = None
+    password_env: Annotated[str | None, _must(
+        lambda v: v in os.environ, "this environment variable is not set: export it with "
+        "the password before starting twcm, e.g. export TWCM_MQTT_PASSWORD=...")] = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parse_broker(v, None)  # its ValueError says what is wrong
+        return v
+
+    def full_url(self) -> str:
+        """The URL with the user and the password (from the config or the environment)."""
+        u = urlsplit(self.url)
+        user = self.user or u.username
+        password = self.password or u.password
+        if self.password_env:
+            password = os.environ[self.password_env]
+        if user is None:
+            return self.url
+        host = u.netloc.rpartition("@")[2]
+        cred = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+        return urlunsplit((u.scheme, f"{cred}@{host}", "", "", ""))
+
+
+class EmbeddedBrokerConfig(_Table):
+    port: int = Field(1883, ge=1, le=65535)
+
+
+class DatabaseConfig(_Table):
+    sqlite: str = DEFAULT_DB
+    status_every_s: float = Field(60.0, ge=1)
+
+    def path(self) -> Path:
+        return Path(self.sqlite).expanduser()
+
+
+class ApiConfig(_Table):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class LogConfig(_Table):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Config(_Table):
+    site: list[SiteConfig] = Field(min_length=1)
+    broker: BrokerConfig | None = None
+    embedded_broker: EmbeddedBrokerConfig = EmbeddedBrokerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    api: ApiConfig = ApiConfig()
+    log: LogConfig = LogConfig()
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    return "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".")
+
+
+def _line(key: str, value: Any, problem: str, fix: str) -> str:
+    text = json.dumps(value) if isinstance(value, (str, bool, list, dict)) else str(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{key}: {text} is not allowed: {problem} (fix: {fix})"
+
+
+_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+_TYPES = {"int": "a whole number", "float": "a number", "bool": "true or false",
+          "string": "a string in quotes", "list": "a list [...]", "model": "a table",
+          "dict": "a table"}
+
+
+def _describe(e: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
+    """One line per pydantic error: the key, the bad value, the problem and the fix."""
+    lines = []
+    for err in e.errors(include_url=False):
+        key, kind, ctx = _key(prefix + tuple(err["loc"])), err["type"], err.get("ctx") or {}
+        if kind == "missing":
+            lines.append(f"{key}: missing (fix: add it, see {DOCS})")
+        elif kind == "extra_forbidden":
+            lines.append(f"{key}: unknown key (fix: remove it or correct its spelling, "
+                         f"see {DOCS})")
+        elif bound := next((b for b in _BOUNDS if b in ctx), None):
+            need = f"{_BOUNDS[bound]} {ctx[bound]}"
+            lines.append(_line(key, err["input"], f"must be {need}", f"give a value {need}"))
+        elif kind == "literal_error":
+            lines.append(_line(key, err["input"], f"must be {ctx['expected']}",
+                               f"give one of {ctx['expected']}"))
+        elif kind.endswith("_type") and kind[:-5] in _TYPES:
+            need = _TYPES[kind[:-5]]
+            lines.append(_line(key, err["input"], f"must be {need}", f"give {need}"))
+        else:  # our validators: "problem: give ..." ; pydantic's own: its message
+            problem, *fix = re.split(r"[:;] ((?:give|export) .*)", err["msg"])[:2]
+            lines.append(_line(key, err["input"], problem.removeprefix("Value error, "),
+                               fix[0] if fix else f"see {DOCS}"))
+    return lines
+
+
+def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> str:
+    """Settings' "field: value must ..." as a config line naming the TOML key."""
+    field, _, rest = str(e).partition(": ")
+    if field == "max_amps":
+        loc, value = ("site", i, "max_amps"), site.max_amps
+    elif field in GreenConfig.model_fields:
+        loc, value = ("site", i, "policy", "green", field), getattr(site.policy.green, field)
+    else:
+        loc, value = ("site", i, "policy", field), getattr(site.policy, field, None)
+    problem = rest.removeprefix(f"{value!r} ").replace(", or None", ", or left out")
+    return _line(_key(loc), value, problem, "set it " + problem.removeprefix("must be "))
+
+
+def _sources_problems(i: int, site: SiteConfig) -> list[str]:
+    """Each source's own keys, names, roles and intervals, and the combination rules."""
+    problems: list[str] = []
+    filled: dict[str, list[str]] = {}
+    names: list[str] = []
+    for j, src in enumerate(site.sources()):
+        at = ("site", i, "source", j)
+        kind = kinds()[src.type]
+        try:
+            options = kind.options.model_validate(src.options())
+        except ValidationError as e:
+            problems += _describe(e, at)
+            continue
+        if src.label() in names:
+            problems.append(_line(_key(at + ("name",)), src.label(), "another source of "
+                                  "this site has this name", "give each source a name"))
+        names.append(src.label())
+        can = kind.roles(options)
+        for role in src.roles or ():
+            if role not in can:
+                problems.append(_line(_key(at + ("roles",)), role, f"a {src.type} source "
+                                      f"cannot give it", f"give only {', '.join(can)}"))
+        if src.interval_s is not None and src.interval_s < kind.min_interval_s:
+            problems.append(_line(_key(at + ("interval_s",)), src.interval_s,
+                                  f"{src.type} may be read at most every "
+                                  f"{kind.min_interval_s:g} s",
+                                  f"give {kind.min_interval_s:g} or more"))
+        for role in src.role_list():
+            filled.setdefault(role, []).append(src.label())
+    for role in ROLES:
+        rule = getattr(site.combine, role)
+        feeds = filled.get(role, [])
+        key = f"site[{i}].combine.{role}"
+        if rule is None and len(feeds) > 1:
+            problems.append(f"{key}: missing: sources {', '.join(feeds)} all give {role} "
+                            f'(fix: set it to "sum", "priority" or one of their names)')
+        elif rule is not None and rule not in RULES and rule not in feeds:
+            problems.append(_line(key, rule, f"no source named so gives {role}",
+                                  'give "sum", "priority" or one of: ' + ", ".join(feeds)))
+    return problems
+
+
+def _check(config: Config) -> list[str]:
+    """What the models alone cannot see: sources' options, the policy's own checks,
+    duplicate names, secrets from the environment."""
+    problems = []
+    names = [s.name for s in config.site]
+    for i, site in enumerate(config.site):
+        if names.index(site.name) != i:
+            problems.append(_line(f"site[{i}].name", site.name, "another site has this name",
+                                  "give each [[site]] its own name"))
+        problems += _sources_problems(i, site)
+        try:
+            site.settings()
+        except ValueError as e:
+            problems.append(_settings_problem(i, site, e))
+    b = config.broker
+    if b is not None:
+        if b.password is not None and b.password_env is not None:
+            problems.append(_line("broker.password", "...", "given with password_env",
+                                  "keep only one of them (password_env is better)"))
+        if "embedded_broker" in config.model_fields_set:
+            problems.append("embedded_broker: not used with [broker] (fix: remove one of them)")
+    return problems
+
+
+def load(path: Path) -> Config:
+    """The config in `path`; ConfigError lists every problem found."""
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError([f"{name}: cannot read it: {e.strerror or e} "
+                           f"(fix: create it, see {DOCS} and examples/twcm.toml)"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError([f"{name}: not valid TOML: {e} (fix: see {DOCS})"]) from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError([f"{name}: {_as_written(data, line)}" for line in _describe(e)]) \
+            from None
+    problems = _check(config)
+    if problems:
+        raise ConfigError([f"{name}: {_as_written(data, line)}" for line in problems])
+    return config
+
+
+def _as_written(data: dict[str, Any], line: str) -> str:
+    """"site[0].source[0]" as "site[0].source" where the TOML has one [site.source] table."""
+    m = re.match(r"site\[(\d+)\]\.source\[0\]", line)
+    if m is None:
+        return line
+    sites = data.get("site")
+    try:
+        table = isinstance(sites[int(m.group(1))]["source"], dict)  # type: ignore[index]
+    except (TypeError, KeyError, IndexError):
+        return line
+    return f"site[{m.group(1)}].source" + line[m.end():] if table else line

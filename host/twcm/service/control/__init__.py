@@ -1,0 +1,10 @@
+"""The ways a person or another system controls and watches `twcm run`: the REST API and
+its web page (rest_api.py, web/), MQTT host topics (mqtt_control.py). Each one checks a
+request's shape with requests.Control and then calls only the public methods of a
+SiteLoop (twcm.service.site): charge_now, cancel_charge_now, change_settings, status.
+"""
+from twcm.service.control.mqtt_control import MqttControl
+from twcm.service.control.requests import Control, Rejected, UnknownSite
+from twcm.service.control.rest_api import Api
+
+__all__ = ["Api", "Control", "MqttControl", "Rejected", "UnknownSite"]

@@ -1,0 +1,124 @@
+"""The host's MQTT link to its devices: one aiomqtt client for all sites.
+
+DeviceLink subscribes to each site's state, event and online, feeds them to the
+SiteLinks, publishes their leases and schedules as they fall due (QoS 1, never
+retained), reconnects with back-off, and reports each change of a site's health
+(online, offline, silent) in the log and to a callback.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+
+import aiomqtt
+
+from twcm.mqtt import KEEPALIVE_S, PASSWORD_ENV, keep_session, parse_broker
+from twcm.service.wait import wake_or_timeout
+
+from .site import SiteLink, log
+
+HEALTH_EVERY_S = 1.0  # how often silence is checked when nothing else happens
+KINDS = ("state", "event", "online")
+
+HealthCallback = Callable[[SiteLink, str], None]
+
+
+class DeviceLink:
+    """`await DeviceLink(url, sites).run()` serves the sites until cancelled.
+
+    broker_url is mqtt://[user[:password]@]host[:port] (mqtts:// for TLS); without a
+    password in it, $TWCM_MQTT_PASSWORD is used. on_health(site, health) is called with
+    each new SiteLink.health() of a site: online, offline, silent (or unknown).
+    Call the SiteLinks' want(), release() and schedule() in run()'s event loop.
+    """
+
+    def __init__(self, broker_url: str, sites: list[SiteLink],
+                 on_health: HealthCallback | None = None) -> None:
+        self.broker = parse_broker(broker_url, os.environ.get(PASSWORD_ENV))
+        names = [s.site for s in sites]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"give one SiteLink per site, at least one, not {names}")
+        self.sites = {s.site: s for s in sites}
+        self.on_health = on_health
+        self.health = {name: "unknown" for name in names}
+        self.connected = False
+        self._wake = asyncio.Event()
+        for s in sites:
+            s.notify = self._wake.set
+
+    async def run(self) -> None:
+        """Connect, serve, and reconnect after 1, 2, 4 ... 60 s; returns only by cancel."""
+        await keep_session(self.broker, self._session, self._lost, keepalive=KEEPALIVE_S)
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        # A lease and a schedule per site may be on their way at once: not worth
+        # aiomqtt's warning about pending publishes.
+        client.pending_calls_threshold = max(10, 2 * len(self.sites))
+        await client.subscribe([(f"twcm/{name}/{kind}", 1)
+                                for name in self.sites for kind in KINDS])
+        self.connected = True
+        log.info("connected to broker %s for sites %s", self.broker, ", ".join(self.sites))
+        now = time.monotonic()
+        for s in self.sites.values():
+            s.reconnected(now)
+        await self._serve(client)
+
+    def _lost(self, e: Exception, delay: float) -> None:
+        was = "lost broker" if self.connected else "cannot connect to broker"
+        log.warning("%s %s (%s); retrying in %.0f s", was, self.broker, e, delay)
+        self.connected = False
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        """Receive and send until one of them fails (the connection is lost)."""
+        tasks = [asyncio.create_task(self._receive(client)),
+                 asyncio.create_task(self._send(client))]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for t in done:
+            t.result()
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        async for msg in client.messages:
+            parts = msg.topic.value.split("/")
+            site = self.sites.get(parts[1]) if len(parts) == 3 else None
+            if site is None:
+                log.warning("ignored a message on %s: not a topic of ours", msg.topic)
+                continue
+            payload = msg.payload if isinstance(msg.payload, bytes) else b""  # always bytes
+            site.receive(parts[2], payload, time.monotonic())
+
+    async def _send(self, client: aiomqtt.Client) -> None:
+        while True:
+            self._wake.clear()
+            now = time.monotonic()
+            # All due messages at once: each QoS 1 publish waits for the broker's ack,
+            # and one after the other would cap the leases per second (many sites).
+            await asyncio.gather(*(client.publish(topic, payload, qos=1, retain=False)
+                                   for s in self.sites.values()
+                                   for topic, payload in s.outbox(now)))
+            self._report(now)
+            due = min(s.next_due(now) for s in self.sites.values())
+            await wake_or_timeout(self._wake, min(due - time.monotonic(), HEALTH_EVERY_S))
+
+    def _report(self, now: float) -> None:
+        for name, s in self.sites.items():
+            health = s.health(now)
+            if health == self.health[name]:
+                continue
+            self.health[name] = health
+            level = logging.INFO if health == "online" else logging.WARNING
+            why = {"offline": "its broker connection is gone",
+                   "silent": f"no state for {s.silent_after_s:.0f} s"}.get(health, "")
+            log.log(level, "site %s: device %s%s", name, health, why and f" ({why})")
+            if self.on_health is not None:
+                try:
+                    self.on_health(s, health)
+                except Exception:  # a broken callback must not end the link
+                    log.exception("site %s: the on_health callback failed", name)

@@ -1,0 +1,95 @@
+"""`twcm run`: the host service. One SiteLoop per site (site.py), one MQTT link to the
+devices for all of them, and the control surfaces (control/) on top; without a configured
+broker an embedded one runs on 127.0.0.1.
+
+What goes wrong is logged and the service goes on: an unreachable broker (DeviceLink
+retries), a REST port in use (the service runs without the API).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from twcm.service.config import Config
+from twcm.service.control import Api, Control, MqttControl
+from twcm.service.devicelink import DeviceLink, EmbeddedBroker
+from twcm.service.site import SiteLoop
+from twcm.service.store import Store
+
+log = logging.getLogger("twcm.service")
+
+
+async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
+    """Run the service until `stop` is set, SIGINT or SIGTERM; the exit code."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await _serve(config, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _start_api(config: Config, control: Control) -> Api | None:
+    """The REST API, if enabled; a port in use is logged, and the service goes on."""
+    if not config.api.enabled:
+        return None
+    api = Api(control, config.api.host, config.api.port)
+    try:
+        await api.start()
+    except OSError as e:
+        log.error("cannot serve the REST API on %s:%s: %s (fix: set [api] port to a free "
+                  "port, or enabled = false); going on without it", api.host, api.port,
+                  e.strerror or e)
+        return None
+    log.info("web page on http://%s:%d/ (REST API: /api/status)", api.host, api.port)
+    return api
+
+
+async def _serve(config: Config, stop: asyncio.Event) -> int:
+    db = config.database.path()
+    try:
+        store = Store(db, config.database.status_every_s)
+    except Exception as e:  # OSError, sqlite3.Error, a newer schema
+        log.error("cannot open the database %s: %s (fix: set [database] sqlite to a "
+                  "writable path)", db, e)
+        return 1
+    log.info("recording to %s", db)
+    broker: EmbeddedBroker | None = None
+    try:
+        if config.broker is None:
+            broker = EmbeddedBroker(config.embedded_broker.port)
+            try:
+                await broker.start()
+            except Exception as e:
+                log.error("cannot start the embedded MQTT broker on %s: %s (fix: free the "
+                          "port, or set [embedded_broker] port or [broker] url)", broker.url, e)
+                return 1
+            url = broker.url
+        else:
+            url = config.broker.full_url()
+        sites = [SiteLoop(s, store) for s in config.site]
+        link = DeviceLink(url, [s.link for s in sites])
+        control = Control(sites)
+        tasks = [asyncio.create_task(link.run(), name="device link"),
+                 asyncio.create_task(MqttControl(url, control).run(), name="mqtt control")]
+        tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
+        api = await _start_api(config, control)
+        log.info("serving sites %s via %s", ", ".join(s.config.name for s in sites),
+                 link.broker)
+        await stop.wait()
+        if api is not None:
+            await api.stop()
+        log.info("stopping: the devices follow their schedule or fallback when the leases "
+                 "run out")
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return 0
+    finally:
+        if broker is not None:
+            await broker.stop()
+        store.close()

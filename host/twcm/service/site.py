@@ -1,0 +1,271 @@
+"""One site of `twcm run`: its sources, policy and device link, the loop that ties them,
+and the small public interface every control surface uses (Charge Now, settings, status).
+
+Every interval_s: read the meters, let the policy decide the site limit, lease it to the
+device, record it. What goes wrong is logged and the loop goes on: a meter that cannot
+be read (no green claim then: the policy never charges from assumed sun), a device that
+publishes garbage (SiteLink ignores it). Leases never exceed the site's max_amps nor the
+device's wiring limit (SiteLink clamps them).
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from twcm.service.config import SiteConfig
+from twcm.service.devicelink import SiteLink
+from twcm.service.policy import ChargeNow, Decision, Inputs, NonScheduled, Policy, Settings
+from twcm.service.policy.device_schedule import device_schedule
+from twcm.service.sources import Reading, kinds
+from twcm.service.sources.combine import Combined, Meters
+from twcm.service.sources.feed import Feed
+from twcm.service.store import Store
+
+log = logging.getLogger("twcm.service")
+
+SCHEDULE_EVERY_S = 300.0
+MAX_CHARGE_NOW = timedelta(hours=24)
+
+
+def _unleased(decision: Decision, policy: Policy) -> bool:
+    """True when the decision rests on nothing: green tracking without readings (its
+    default claim won). Then no lease is sent and the device follows its own schedule or
+    fallback, as it would without a host."""
+    tracking = policy.settings.non_scheduled is NonScheduled.TRACK_GREEN
+    return decision.set_by is None or (tracking and decision.set_by.source == "default")
+
+
+def meters(config: SiteConfig) -> Meters:
+    """The site's sources as feeds, with its combination rules."""
+    feeds = []
+    for src in config.sources():
+        kind = kinds()[src.type]
+        source = kind.make(kind.options.model_validate(src.options()))
+        feeds.append(Feed(src.label(), src.type, source, src.role_list(), src.every_s(),
+                          src.age_limit_s()))
+    rules = {k: v for k, v in config.combine.model_dump().items() if v is not None}
+    return Meters(feeds, rules)
+
+
+class SiteLoop:
+    """One site: its sources, policy and SiteLink, and the loop that ties them."""
+
+    def __init__(self, config: SiteConfig, store: Store | None) -> None:
+        self.config = config
+        self.policy = Policy(config.settings())
+        self.meters = meters(config)
+        self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
+        self.store = store
+        self.zone = ZoneInfo(config.timezone) if config.timezone else None
+        self._restore_charge_now()
+        self._shown: tuple | None = None
+        self._stale: dict[str, str | None] = {}
+        self._schedule: list[dict[str, int]] | None = None  # last pushed to the device
+        self._push_at: float | None = None
+        # The last turn, for views (twcm demo) and status: readings, decision, amps leased.
+        self.reading: Reading | None = None
+        self.combined: Combined | None = None
+        self.decision: Decision | None = None
+        self.sent: int | None = None
+
+    async def run(self) -> None:
+        """Poll the sources and decide every interval_s until cancelled; a turn that
+        fails is logged, not fatal."""
+        feeds = [asyncio.create_task(f.run(), name=f"source {f.name}")
+                 for f in self.meters.feeds]
+        try:  # the first decision waits a moment for the first readings
+            await asyncio.wait([asyncio.create_task(f.tried.wait()) for f in self.meters.feeds],
+                               timeout=self.config.interval_s)
+            while True:
+                started = time.monotonic()
+                try:
+                    self.turn()
+                except Exception:
+                    log.exception("site %s: this turn failed; trying again", self.config.name)
+                left = self.config.interval_s - (time.monotonic() - started)
+                await asyncio.sleep(max(0.0, left))
+        finally:
+            for t in feeds:
+                t.cancel()
+            await asyncio.gather(*feeds, return_exceptions=True)
+
+    # -- the public interface: what control surfaces may call -----------------------------
+
+    def charge_now(self, amps: int, duration: timedelta) -> Decision:
+        """Charge at `amps` (0..max_amps) from now for `duration` (up to 24 h), above the
+        schedule and green tracking; kept in the database, so a restart goes on with it.
+        ValueError names what is wrong. Returns the decision taken with it."""
+        if isinstance(amps, bool) or not isinstance(amps, int) \
+                or not 0 <= amps <= self.config.max_amps:
+            raise ValueError(f"amps must be a whole number 0-{self.config.max_amps}, "
+                             f"not {amps!r}")
+        if not timedelta(0) < duration <= MAX_CHARGE_NOW:
+            raise ValueError(f"the duration must be above 0 and at most 24 h, not {duration}")
+        self.policy.charge_now(amps, duration, self.now())
+        self._remember_charge_now()
+        return self.turn()
+
+    def cancel_charge_now(self) -> Decision:
+        """End Charge Now before its time; returns the decision taken without it."""
+        self.policy.cancel_charge_now()
+        self._remember_charge_now()
+        return self.turn()
+
+    def change_settings(self, **changes: Any) -> Decision:
+        """Replace policy settings by name (Settings' fields); the whole set is checked as
+        the config's is, and nothing changes if any value is refused (ValueError)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(Settings)}
+        if unknown:
+            raise ValueError(f"no such setting: {', '.join(sorted(unknown))}")
+        self.policy.update(dataclasses.replace(self.policy.settings, **changes))
+        self._push_at = None  # the windows may have changed: check the device's schedule
+        return self.turn()
+
+    def status(self) -> dict[str, Any]:
+        """What the site does and why, its meters and its device, as JSON-ready data."""
+        d, r, c = self.decision, self.reading, self.combined
+        request = self.policy.charge_now_request
+        if request is not None and request.until <= self.now():
+            request = None
+        state = self.link.state
+        return {
+            "site": self.config.name,
+            "time": round(time.time(), 1),
+            "lease_amps": self.sent,
+            "decision": None if d is None else {
+                "amps": d.amps, "reason": d.reason,
+                "set_by": d.set_by and d.set_by.source,
+                "capped_by": d.capped_by and d.capped_by.source,
+                "claims": [{"source": x.source, "amps": x.amps, "reason": x.reason}
+                           for x in d.claims]},
+            "charge_now": None if request is None else {
+                "amps": request.amps, "until": request.until.isoformat(timespec="seconds")},
+            "readings": None if r is None else {k: v for k, v in asdict(r).items()
+                                                if v is not None},
+            "sources": [] if c is None else [
+                {k: (round(v, 1) if isinstance(v, float) else v)
+                 for k, v in asdict(f).items()} for f in c.feeds],
+            "device": {"health": self.link.health(time.monotonic()),
+                       "state": None if state is None else asdict(state)},
+        }
+
+    # -- inside ------------------------------------------------------------------------
+
+    def _restore_charge_now(self) -> None:
+        """Charge Now that was running when twcm stopped goes on until its end."""
+        saved = self.store.charge_now(self.config.name) if self.store else None
+        if saved is None or saved[1] <= time.time():
+            return
+        amps, until = saved
+        self.policy.charge_now_request = ChargeNow(min(amps, self.config.max_amps),
+                                                   datetime.fromtimestamp(until, self.zone)
+                                                   .astimezone(self.zone))
+        log.info("site %s: Charge Now %d A goes on until %s", self.config.name, amps,
+                 self.policy.charge_now_request.until.strftime("%a %H:%M"))
+
+    def _remember_charge_now(self) -> None:
+        """Save the policy's Charge Now (or its end), so a restart keeps it."""
+        if self.store is None:
+            return
+        request = self.policy.charge_now_request
+        try:
+            if request is None:
+                self.store.save_charge_now(self.config.name, None)
+            else:
+                self.store.save_charge_now(self.config.name, request.amps,
+                                           request.until.timestamp())
+        except Exception as e:  # the request holds in memory; only a restart would lose it
+            log.error("site %s: cannot save Charge Now to %s: %s", self.config.name,
+                      self.store.path, e)
+
+    def now(self) -> datetime:
+        """Now in the site's time zone (the policy's clock)."""
+        return datetime.now(self.zone).astimezone(self.zone)
+
+    def _read(self) -> Reading | None:
+        """The combined readings; a source turning stale or fresh again is logged once."""
+        combined: Combined = self.meters.combine()
+        self.combined = combined
+        for f in combined.feeds:
+            if self._stale.get(f.name, "") != f.stale:
+                if f.stale is not None:
+                    log.warning("site %s: source %s is not used: %s; what it gives is "
+                                "unknown until it reads again", self.config.name, f.name,
+                                f.stale)
+                elif f.name in self._stale:
+                    log.info("site %s: source %s is used again", self.config.name, f.name)
+                self._stale[f.name] = f.stale
+        return combined.reading
+
+    def _push_schedule(self) -> None:
+        """Keep the device's schedule (what it does while no lease is live, e.g. with the
+        host down) in step with the weekly windows: checked every SCHEDULE_EVERY_S, sent
+        when the next 48 hours look different."""
+        mono = time.monotonic()
+        if self._push_at is not None and mono - self._push_at < SCHEDULE_EVERY_S:
+            return
+        self._push_at = mono
+        limit = self.link.limit
+        windows = [{**w, "amps": min(w["amps"], limit)}
+                   for w in device_schedule(self.policy.settings.windows, self.now())]
+        if windows == self._schedule:
+            return
+        try:
+            self.link.schedule(windows)
+        except ValueError as e:
+            log.warning("%s", e)
+            return
+        log.info("site %s: device schedule: %d window(s) in the next 48 h",
+                 self.config.name, len(windows))
+        self._schedule = windows
+
+    def turn(self) -> Decision:
+        """Read, decide, lease and record once; the decision."""
+        self._push_schedule()
+        reading = self._read()
+        wall = time.time()
+        meters = {} if reading is None else {
+            "generation_w": reading.generation_w, "consumption_w": reading.consumption_w,
+            "grid_import_w": reading.grid_import_w, "battery_soc": reading.battery_soc,
+            "grid_connected": reading.grid_connected,
+            "meter_age_s": max(0.0, wall - reading.at)}
+        state = self.link.state
+        inputs = Inputs.from_state(asdict(state) if state else {}, **meters)
+        decision = self.policy.decide(datetime.fromtimestamp(wall, self.zone)
+                                      .astimezone(self.zone), inputs)
+        name = self.config.name
+        if _unleased(decision, self.policy):
+            if self.link.lease_amps is not None:
+                self.link.release(decision.reason)
+            sent = None
+        else:
+            sent = self.link.want(decision.amps, decision.reason)
+        shown = (sent, decision.set_by and decision.set_by.source,
+                 decision.capped_by and decision.capped_by.source)
+        if shown != self._shown:
+            amps = "no lease (device on its own)" if sent is None else f"{sent} A"
+            log.info("site %s: %s: %s", name, amps, decision.reason)
+            self._shown = shown
+        else:
+            log.debug("site %s: %s", name, decision.reason)
+        self.reading, self.decision, self.sent = reading, decision, sent
+        if self.store is not None:
+            self._record(wall, reading, sent, decision.reason)
+        return decision
+
+    def _record(self, wall: float, reading: Reading | None, sent: int | None,
+                reason: str) -> None:
+        assert self.store is not None
+        try:
+            self.store.sample(wall, self.config.name, reading, sent, reason)
+            if self.link.state is not None:
+                self.store.status(wall, self.config.name, self.link.state)
+        except Exception as e:  # a full disk must not stop the charging decisions
+            log.error("site %s: cannot write to the database %s: %s", self.config.name,
+                      self.store.path, e)

@@ -1,1 +1,0 @@
-"""One module per source type; each registers itself with twcm.sources.register."""

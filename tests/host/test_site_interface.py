@@ -1,0 +1,55 @@
+"""SiteLoop's public interface, the only way control surfaces change a site: each change is
+decided at once, so the answer shows its effect; refused changes change nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from twcm.service.config import Config
+from twcm.service.policy import NonScheduled
+from twcm.service.site import SiteLoop
+
+CONFIG = {"site": [{"name": "home", "max_amps": 24,
+                    "source": {"type": "static", "generation_w": 0, "consumption_w": 500}}]}
+
+
+def site() -> SiteLoop:
+    return SiteLoop(Config.model_validate(CONFIG).site[0], None)
+
+
+def test_charge_now_is_decided_at_once_and_its_status_says_so():
+    s = site()
+    decision = s.charge_now(16, timedelta(minutes=30))
+    assert (decision.amps, decision.set_by.source) == (16, "manual")
+    status = s.status()
+    assert status["lease_amps"] == 16 and status["decision"]["set_by"] == "manual"
+    assert status["charge_now"]["amps"] == 16
+    decision = s.cancel_charge_now()
+    assert decision.set_by is None or decision.set_by.source != "manual"
+    assert s.status()["charge_now"] is None
+
+
+@pytest.mark.parametrize("amps,duration,match", [
+    (25, timedelta(minutes=5), "amps must be a whole number 0-24, not 25"),
+    (True, timedelta(minutes=5), "not True"),
+    (8, timedelta(0), "the duration must be above 0"),
+    (8, timedelta(hours=25), "at most 24 h"),
+])
+def test_refused_charge_now_changes_nothing(amps, duration, match):
+    s = site()
+    with pytest.raises(ValueError, match=match):
+        s.charge_now(amps, duration)
+    assert s.policy.charge_now_request is None and s.decision is None
+
+
+def test_a_setting_is_checked_like_the_config_and_applied_at_once():
+    s = site()
+    decision = s.change_settings(non_scheduled=NonScheduled.FIXED, non_scheduled_amps=10)
+    assert (decision.amps, decision.set_by.source) == (10, "default")
+    before = s.policy.settings
+    with pytest.raises(ValueError, match="non_scheduled_amps"):
+        s.change_settings(non_scheduled_amps=99)
+    with pytest.raises(ValueError, match="no such setting: colour"):
+        s.change_settings(colour="red")
+    assert s.policy.settings is before
