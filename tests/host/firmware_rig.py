@@ -17,7 +17,7 @@ from twcm.sim.serial_port import PtyLink, SerialSlaves
 ROOT = Path(__file__).resolve().parents[2]
 MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
 # firmware/ for twc and device, tests/.deps for umqtt.simple (fetched by
-# tools/setup, as `mpremote mip install umqtt.simple` puts it on a device).
+# tools/setup --test, as `mpremote mip install umqtt.simple` puts it on a device).
 DEPS = ROOT / "tests" / ".deps"
 
 

@@ -30,7 +30,7 @@ class Mosquitto:
 
     def __init__(self, workdir: Path) -> None:
         if shutil.which("mosquitto") is None:
-            raise RuntimeError("mosquitto is not installed: run tools/setup")
+            raise RuntimeError("mosquitto is not installed: run tools/setup --test")
         self.dir = workdir
         self.port = free_port()
         self.host = "127.0.0.1"

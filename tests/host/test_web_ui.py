@@ -94,7 +94,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
-    reason="chromium and chromium-driver are not installed (tools/setup installs them)")
+    reason="chromium and chromium-driver are not installed (tools/setup --test installs them)")
 
 
 @pytest.fixture
