@@ -6,6 +6,8 @@
 # fix, so the device can report them on its console and stay safe.
 import json
 
+from twc.contract import SITE_RULE, site_ok
+
 DEFAULT_FALLBACK_AMPS = 6  # see docs/firmware.md, "Fallback current"
 DEFAULT_MASTER_ID = "7777"
 KEEPALIVE_S = 30
@@ -13,15 +15,6 @@ KEEPALIVE_S = 30
 
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _site_ok(site):
-    if not isinstance(site, str) or not 1 <= len(site) <= 32:
-        return False
-    for ch in site:
-        if not ("a" <= ch <= "z" or "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in "-_"):
-            return False
-    return True
 
 
 def parse_broker_url(url):
@@ -139,8 +132,8 @@ def validate(obj):
     if not isinstance(obj, dict):
         return cfg, ["the config must be a JSON object"]
     site = obj.get("site")
-    if not _site_ok(site):
-        errors.append("site: must be 1-32 letters, digits, - or _ (it names the "
+    if not site_ok(site):
+        errors.append("site: must be " + SITE_RULE + " (it names the "
                       "MQTT topics twcm/<site>/...)")
     cfg["site"] = site
     board = obj.get("board")

@@ -22,7 +22,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       create_model, field_validator)
 
 from twc import payloads
-from twcm.service.devicelink.site import SITE_NAME
+from twc.contract import SITE_RULE, site_ok
 from twcm.mqtt import parse_broker
 from twcm.service.policy import GreenSettings, NonScheduled, Settings, Window
 from twcm.service.policy.schedule import DAY_NAMES
@@ -95,9 +95,8 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
     type: Annotated[str, _must(lambda v: v in kinds(), "no such source type: give one of "
                                + ", ".join(sorted(kinds())))]
-    name: Annotated[str | None, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
-                                      "not a source name: give 1-32 letters, digits, "
-                                      "- or _")] = None
+    # A source's name follows the site rule: a plain word, safe in logs and topics.
+    name: Annotated[str | None, _must(site_ok, f"not a source name: give {SITE_RULE}")] = None
     roles: list[Literal["generation", "consumption", "grid", "battery"]] | None = Field(
         None, min_length=1)
     interval_s: float | None = Field(None, gt=0, le=86400)
@@ -125,7 +124,7 @@ class SourceConfig(BaseModel):
         return kind.roles(kind.options.model_validate(self.options()))
 
 
-Rule = Annotated[str, _must(lambda v: v in RULES or SITE_NAME.fullmatch(v) is not None,
+Rule = Annotated[str, _must(lambda v: v in RULES or site_ok(v),
                             'not a rule: give "sum", "priority" or the name of a source')]
 
 
@@ -139,8 +138,7 @@ class CombineConfig(_Table):
 
 
 class SiteConfig(_Table):
-    name: Annotated[str, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
-                               "not a site name: give 1-32 letters, digits, - or _ (as the "
+    name: Annotated[str, _must(site_ok, f"not a site name: give {SITE_RULE} (as the "
                                "device's site, it names the topics twcm/<site>/...)")]
     max_amps: int = Field(ge=1, le=240)
     ttl_s: int = Field(60, ge=payloads.TTL_MIN, le=payloads.TTL_MAX)

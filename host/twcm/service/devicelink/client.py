@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 import aiomqtt
 
+from twc.contract import EVENT_TOPIC, ONLINE_TOPIC, STATE_TOPIC, prefix
 from twcm.mqtt import KEEPALIVE_S, PASSWORD_ENV, keep_session, parse_broker
 from twcm.service.wait import wake_or_timeout
 
 from .site import SiteLink, log
 
 HEALTH_EVERY_S = 1.0  # how often silence is checked when nothing else happens
-KINDS = ("state", "event", "online")
+KINDS = (STATE_TOPIC, EVENT_TOPIC, ONLINE_TOPIC)  # what the devices publish
 
 HealthCallback = Callable[[SiteLink, str], None]
 
@@ -57,7 +58,7 @@ class DeviceLink:
         # A lease and a schedule per site may be on their way at once: not worth
         # aiomqtt's warning about pending publishes.
         client.pending_calls_threshold = max(10, 2 * len(self.sites))
-        await client.subscribe([(f"twcm/{name}/{kind}", 1)
+        await client.subscribe([(prefix(name) + kind, 1)
                                 for name in self.sites for kind in KINDS])
         self.connected = True
         log.info("connected to broker %s for sites %s", self.broker, ", ".join(self.sites))
