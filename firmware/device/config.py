@@ -9,7 +9,6 @@ import json
 from twc.contract import SITE_RULE, site_ok
 
 DEFAULT_FALLBACK_AMPS = 6  # see docs/firmware.md, "Fallback current"
-DEFAULT_MASTER_ID = "7777"
 KEEPALIVE_S = 30
 
 
@@ -141,11 +140,12 @@ def validate(obj):
         errors.append("board: missing; name a file of boards/ without .json, "
                       "e.g. esp32-devkitc-max3485")
     cfg["board"] = board
-    mid = obj.get("master_id", DEFAULT_MASTER_ID)
+    mid = obj.get("master_id")  # None: the master's own, twc.master.MASTER_ID
     try:
-        if not isinstance(mid, str) or len(mid) != 4:
-            raise ValueError
-        cfg["master_id"] = int(mid, 16)
+        if mid is not None:
+            if not isinstance(mid, str) or len(mid) != 4:
+                raise ValueError
+            cfg["master_id"] = int(mid, 16)
     except ValueError:
         errors.append("master_id: must be 4 hex digits such as 7777")
     _limits(obj, cfg, errors)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from twc.contract import SITE_RULE, site_ok
+from twc.master import MASTER_ID
 from twc.share import Limits, check_limits
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="total current to share when no other limit is set")
     p.add_argument("--min-amps", type=amps_arg, default=0, metavar="M",
                    help="lowest current to offer a car (default: 5 A protocol 1, 6 A protocol 2)")
-    p.add_argument("--master-id", type=_twc_id, default=0x7777, metavar="HEX",
-                   help="the master's TWC id (default 7777)")
+    p.add_argument("--master-id", type=_twc_id, default=MASTER_ID, metavar="HEX",
+                   help=f"the master's TWC id (default {MASTER_ID:04X})")
     p.add_argument("--status-every", type=float, default=5.0, metavar="S",
                    help="print each slave's status every S seconds (0: never)")
     p.add_argument("--broker", metavar="URL",
