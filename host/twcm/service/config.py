@@ -26,7 +26,7 @@ from twc.contract import SITE_RULE, site_ok
 from twcm.mqtt import parse_broker
 from twcm.service.policy import GreenSettings, NonScheduled, Settings, Window
 from twcm.service.policy.schedule import DAY_NAMES
-from twcm.service.sources import ROLES, kinds
+from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
 
 DOCS = "docs/config.md"
@@ -97,8 +97,7 @@ class SourceConfig(BaseModel):
                                + ", ".join(sorted(kinds())))]
     # A source's name follows the site rule: a plain word, safe in logs and topics.
     name: Annotated[str | None, _must(site_ok, f"not a source name: give {SITE_RULE}")] = None
-    roles: list[Literal["generation", "consumption", "grid", "battery"]] | None = Field(
-        None, min_length=1)
+    roles: list[Role] | None = Field(None, min_length=1)
     interval_s: float | None = Field(None, gt=0, le=86400)
     max_age_s: float | None = Field(None, gt=0, le=86400)
 
@@ -127,14 +126,10 @@ class SourceConfig(BaseModel):
 Rule = Annotated[str, _must(lambda v: v in RULES or site_ok(v),
                             'not a rule: give "sum", "priority" or the name of a source')]
 
-
-class CombineConfig(_Table):
-    """How several sources that fill the same role combine (twcm.service.sources.combine)."""
-
-    generation: Rule | None = None
-    consumption: Rule | None = None
-    grid: Rule | None = None
-    battery: Rule | None = None
+# How several sources that fill the same role combine (twcm.service.sources.combine):
+# a key per role.
+CombineConfig: Any = create_model("CombineConfig", __base__=_Table,
+                                  **{role: (Rule | None, None) for role in ROLES})
 
 
 class SiteConfig(_Table):
@@ -149,7 +144,7 @@ class SiteConfig(_Table):
     # One [site.source] table or several [[site.source]] tables: a list either way.
     source: Annotated[list[SourceConfig], BeforeValidator(
         lambda v: [v] if isinstance(v, dict) else v)] = Field(min_length=1)
-    combine: CombineConfig = CombineConfig()
+    combine: CombineConfig = CombineConfig()  # type: ignore[valid-type]
 
     def sources(self) -> list[SourceConfig]:
         return self.source
