@@ -2,8 +2,8 @@
 
 DeviceLink subscribes to each site's state, event and online, feeds them to the
 SiteLinks, publishes their leases and schedules as they fall due (QoS 1, never
-retained), reconnects with back-off, and reports each change of a site's health
-(online, offline, silent) in the log and to a callback.
+retained), reconnects with back-off, and logs each change of a site's health (online,
+offline, silent).
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
 
 import aiomqtt
 
@@ -24,26 +23,22 @@ from .site import SiteLink, log
 HEALTH_EVERY_S = 1.0  # how often silence is checked when nothing else happens
 KINDS = (STATE_TOPIC, EVENT_TOPIC, ONLINE_TOPIC)  # what the devices publish
 
-HealthCallback = Callable[[SiteLink, str], None]
-
 
 class DeviceLink:
     """`await DeviceLink(url, sites).run()` serves the sites until cancelled.
 
     broker_url is mqtt://[user[:password]@]host[:port] (mqtts:// for TLS); without a
-    password in it, $TWCM_MQTT_PASSWORD is used. on_health(site, health) is called with
-    each new SiteLink.health() of a site: online, offline, silent (or unknown).
-    Call the SiteLinks' want(), release() and schedule() in run()'s event loop.
+    password in it, $TWCM_MQTT_PASSWORD is used. `health` has each site's latest
+    SiteLink.health(): online, offline, silent (or unknown). Call the SiteLinks' want(),
+    release() and schedule() in run()'s event loop.
     """
 
-    def __init__(self, broker_url: str, sites: list[SiteLink],
-                 on_health: HealthCallback | None = None) -> None:
+    def __init__(self, broker_url: str, sites: list[SiteLink]) -> None:
         self.broker = parse_broker(broker_url, os.environ.get(PASSWORD_ENV))
         names = [s.site for s in sites]
         if not names or len(set(names)) != len(names):
             raise ValueError(f"give one SiteLink per site, at least one, not {names}")
         self.sites = {s.site: s for s in sites}
-        self.on_health = on_health
         self.health = {name: "unknown" for name in names}
         self.connected = False
         self._wake = asyncio.Event()
@@ -118,8 +113,3 @@ class DeviceLink:
             why = {"offline": "its broker connection is gone",
                    "silent": f"no state for {s.silent_after_s:.0f} s"}.get(health, "")
             log.log(level, "site %s: device %s%s", name, health, why and f" ({why})")
-            if self.on_health is not None:
-                try:
-                    self.on_health(s, health)
-                except Exception:  # a broken callback must not end the link
-                    log.exception("site %s: the on_health callback failed", name)

@@ -7,7 +7,6 @@ import json
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, get_args, get_origin, get_type_hints
@@ -19,8 +18,9 @@ from twc.contract import (EVENT_TOPIC, ONLINE_TOPIC, SCHEDULE_TOPIC, SITE_RULE, 
 log = logging.getLogger("twcm.devicelink")
 
 SILENT_AFTER_S = 90.0  # the device publishes its state at least every 30 s: three missed
-MAX_EVENTS = 100
-COMMANDS = (SITE_TOPIC, SCHEDULE_TOPIC)
+# Device events (docs/mqtt.md) that say something is wrong on the bus: warnings in the log.
+TROUBLE = ("second_master", "id_conflict", "too_many_slaves", "schedule_not_restored",
+           "rejected")
 
 @dataclass(frozen=True)
 class Slave:
@@ -123,7 +123,6 @@ class SiteLink:
         self.state: DeviceState | None = None
         self.state_at: float | None = None  # monotonic arrival of the latest valid state
         self.online: bool | None = None  # None until the device's `online` was heard
-        self.events: deque[dict] = deque(maxlen=MAX_EVENTS)
         self.garbage = 0
         self.last_garbage: str | None = None
         self.seq = int(time.time() * 1000)
@@ -235,16 +234,25 @@ class SiteLink:
             elif kind == EVENT_TOPIC:
                 if not isinstance(data, dict) or not isinstance(data.get("event"), str):
                     raise Garbage('must be a JSON object with a string "event"')
-                self.events.append(data)
-                if data["event"] == "rejected" and data.get("topic") in COMMANDS:
-                    log.error("site %s: the device refused our %s: %s", self.site,
-                              data["topic"], data.get("reason"))
+                self._event(data)
             else:
                 raise Garbage("unknown topic")
         except Garbage as e:
             self._garbage(kind, str(e))
         if kind == ONLINE_TOPIC or self.health(now) != health:  # not on every state: many sites
             self.notify()
+
+    def _event(self, data: dict) -> None:
+        """A device event, in the log (the host keeps none): our own commands refused are
+        errors, trouble on the bus warnings, the rest (a TWC joined, a VIN read) info."""
+        kind = data["event"]
+        if kind == "rejected" and data.get("topic") in (SITE_TOPIC, SCHEDULE_TOPIC):
+            log.error("site %s: the device refused our %s: %s", self.site, data["topic"],
+                      data.get("reason"))
+            return
+        detail = ", ".join(f"{k} {v}" for k, v in data.items() if k != "event")
+        log.log(logging.WARNING if kind in TROUBLE else logging.INFO, "site %s: device: %s%s",
+                self.site, kind, detail and f" ({detail})")
 
     def _garbage(self, kind: str, reason: str) -> None:
         self.garbage += 1
