@@ -220,3 +220,28 @@ def test_the_embedded_broker_serves_device_and_link_and_garbage_is_survived(devi
     finally:
         lt.stop()
 
+
+def test_a_device_never_heard_from_is_reported_once_with_what_to_check(mosquitto, monkeypatch,
+                                                                       caplog):
+    caplog.set_level(logging.INFO, "twcm.devicelink")
+    monkeypatch.setenv("TWCM_MQTT_PASSWORD", PASSWORD)
+    site = SiteLink("ghost", max_amps=32)
+    link = DeviceLink(f"mqtt://{USER}@127.0.0.1:{mosquitto.port}", [site], unheard_after_s=0.5)
+    lt = LinkThread(link.run)
+    fake = Watcher(mosquitto, [], "fake-device")
+    try:
+        until(lambda: "no word from its device" in caplog.text, 5, "the warning")
+        time.sleep(1.5)  # said once only
+        (warning,) = [r for r in caplog.records if "no word" in r.getMessage()]
+        text = warning.getMessage()
+        assert warning.levelname == "WARNING" and text.startswith("site ghost: no word from "
+                                                                  "its device in 0.5 s on broker")
+        for part in (f"mqtt://127.0.0.1:{mosquitto.port}", "powered", 'site "ghost"',
+                     "twcm/ghost/state", "twcm/ghost/online", "127.0.0.1 is this computer only"):
+            assert part in text, part
+        fake.publish("twcm/ghost/online", "true")
+        until(lambda: link.health["ghost"] == "online", 3, "the device online")
+        assert "site ghost: device online (heard from at last)" in caplog.text
+    finally:
+        fake.close()
+        lt.stop()

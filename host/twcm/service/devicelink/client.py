@@ -3,7 +3,7 @@
 DeviceLink subscribes to each site's state, event and online, feeds them to the
 SiteLinks, publishes their leases and schedules as they fall due (QoS 1, never
 retained), reconnects with back-off, and logs each change of a site's health (online,
-offline, silent).
+offline, silent), and once, what to check when a site's device is never heard from.
 """
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from twcm.service.wait import wake_or_timeout
 from .site import SiteLink, log
 
 HEALTH_EVERY_S = 1.0  # how often silence is checked when nothing else happens
+UNHEARD_AFTER_S = 60.0  # connected this long without a word from a device: say what to check
 KINDS = (STATE_TOPIC, EVENT_TOPIC, ONLINE_TOPIC)  # what the devices publish
+LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
 class DeviceLink:
@@ -33,7 +35,8 @@ class DeviceLink:
     release() and schedule() in run()'s event loop.
     """
 
-    def __init__(self, broker_url: str, sites: list[SiteLink]) -> None:
+    def __init__(self, broker_url: str, sites: list[SiteLink],
+                 unheard_after_s: float = UNHEARD_AFTER_S) -> None:
         self.broker = parse_broker(broker_url, os.environ.get(PASSWORD_ENV))
         names = [s.site for s in sites]
         if not names or len(set(names)) != len(names):
@@ -41,6 +44,9 @@ class DeviceLink:
         self.sites = {s.site: s for s in sites}
         self.health = {name: "unknown" for name in names}
         self.connected = False
+        self.unheard_after_s = unheard_after_s
+        self._connected_at = 0.0  # monotonic start of the broker session
+        self._unheard: set[str] = set()  # sites warned about: never heard from
         self._wake = asyncio.Event()
         for s in sites:
             s.notify = self._wake.set
@@ -57,7 +63,7 @@ class DeviceLink:
                                 for name in self.sites for kind in KINDS])
         self.connected = True
         log.info("connected to broker %s for sites %s", self.broker, ", ".join(self.sites))
-        now = time.monotonic()
+        now = self._connected_at = time.monotonic()
         for s in self.sites.values():
             s.reconnected(now)
         await self._serve(client)
@@ -106,10 +112,32 @@ class DeviceLink:
     def _report(self, now: float) -> None:
         for name, s in self.sites.items():
             health = s.health(now)
+            if health == "unknown":
+                if name not in self._unheard and now - self._connected_at >= \
+                        self.unheard_after_s:
+                    self._unheard.add(name)
+                    log.warning("site %s: %s", name, self._unheard_advice(name))
+                continue
             if health == self.health[name]:
                 continue
+            first = self.health[name] == "unknown"
             self.health[name] = health
             level = logging.INFO if health == "online" else logging.WARNING
             why = {"offline": "its broker connection is gone",
                    "silent": f"no state for {s.silent_after_s:.0f} s"}.get(health, "")
+            if first and name in self._unheard:
+                why = "heard from at last" + (why and f"; {why}")
             log.log(level, "site %s: device %s%s", name, health, why and f" ({why})")
+
+    def _unheard_advice(self, name: str) -> str:
+        """Why a device may never have spoken, and what to check (log once)."""
+        p = prefix(name)
+        text = (f"no word from its device in {self.unheard_after_s:g} s on broker "
+                f"{self.broker}: check that the device is powered, that its config names "
+                f"this broker and site \"{name}\", and that it publishes {p}{STATE_TOPIC} "
+                f"and {p}{ONLINE_TOPIC} (mosquitto_sub -v -t '{p}#'); until then no lease "
+                f"reaches it")
+        if self.broker.host in LOCAL:
+            text += (f"; {self.broker.host} is this computer only: a device on the network "
+                     "needs a broker it can reach ([broker] in docs/config.md)")
+        return text
