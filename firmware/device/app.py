@@ -55,7 +55,7 @@ class Device:
         # the room they leave, and the free heap is left in one piece.
         self.cfg, self.board, self.errors = _load(config_path, boards_dir)
         gc.collect()
-        from twc.master import Master
+        from twc.master import MASTER_ID, Master
         from twc.share import Limits
 
         cfg = self.cfg
@@ -72,7 +72,7 @@ class Device:
             except (OSError, ValueError) as e:
                 self.errors.append("bus: " + str(e))
         send = self.bus.write if self.bus is not None else _discard
-        self.master = Master(send, limits, master_id=cfg.get("master_id", 0x7777),
+        self.master = Master(send, limits, master_id=cfg.get("master_id", MASTER_ID),
                              now=ticks_ms())
         self.schedule_path = config_path.rsplit("/", 1)[0] + "/schedule.json" \
             if "/" in config_path else "schedule.json"

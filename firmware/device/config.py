@@ -6,22 +6,14 @@
 # fix, so the device can report them on its console and stay safe.
 import json
 
+from twc.contract import SITE_RULE, site_ok
+
 DEFAULT_FALLBACK_AMPS = 6  # see docs/firmware.md, "Fallback current"
-DEFAULT_MASTER_ID = "7777"
 KEEPALIVE_S = 30
 
 
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _site_ok(site):
-    if not isinstance(site, str) or not 1 <= len(site) <= 32:
-        return False
-    for ch in site:
-        if not ("a" <= ch <= "z" or "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in "-_"):
-            return False
-    return True
 
 
 def parse_broker_url(url):
@@ -139,8 +131,8 @@ def validate(obj):
     if not isinstance(obj, dict):
         return cfg, ["the config must be a JSON object"]
     site = obj.get("site")
-    if not _site_ok(site):
-        errors.append("site: must be 1-32 letters, digits, - or _ (it names the "
+    if not site_ok(site):
+        errors.append("site: must be " + SITE_RULE + " (it names the "
                       "MQTT topics twcm/<site>/...)")
     cfg["site"] = site
     board = obj.get("board")
@@ -148,11 +140,12 @@ def validate(obj):
         errors.append("board: missing; name a file of boards/ without .json, "
                       "e.g. esp32-devkitc-max3485")
     cfg["board"] = board
-    mid = obj.get("master_id", DEFAULT_MASTER_ID)
+    mid = obj.get("master_id")  # None: the master's own, twc.master.MASTER_ID
     try:
-        if not isinstance(mid, str) or len(mid) != 4:
-            raise ValueError
-        cfg["master_id"] = int(mid, 16)
+        if mid is not None:
+            if not isinstance(mid, str) or len(mid) != 4:
+                raise ValueError
+            cfg["master_id"] = int(mid, 16)
     except ValueError:
         errors.append("master_id: must be 4 hex digits such as 7777")
     _limits(obj, cfg, errors)

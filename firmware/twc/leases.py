@@ -33,6 +33,7 @@
 # allocates nothing, except for an event, and, while it follows a
 # schedule, utc_s - EPOCH at a window's start or end and once a minute.
 from twc import payloads
+from twc.contract import SCHEDULE_TOPIC, SITE_TOPIC, twc_topic
 from twc.payloads import EPOCH, Bad
 from twc.share import ABS_MAX
 from twc.slot import FREE
@@ -45,9 +46,6 @@ FALLBACK = 0
 SCHEDULE = 1
 LEASE = 2
 SOURCES = ("fallback", "schedule", "lease")
-
-SITE_TOPIC = "limit/set"
-SCHEDULE_TOPIC = "schedule/set"
 
 _HEX = "0123456789abcdefABCDEF"
 
@@ -108,7 +106,7 @@ class Leases:
 
     def twc_lease(self, twc_id_hex, payload, now_ms):
         """twcm/<site>/twc/<id>/limit/set: a cap for one TWC. True if accepted."""
-        topic = "twc/" + twc_id_hex + "/limit/set"
+        topic = twc_topic(twc_id_hex)
         try:
             s = self._slot(twc_id_hex)
             i = s.index

@@ -28,7 +28,8 @@ def test_a_good_config_with_defaults():
     cfg, errors = config.validate(GOOD)
     assert errors == []
     assert cfg["limits_ok"] and cfg["fallback_amps"] == 6 and cfg["min_amps"] == 0
-    assert cfg["master_id"] == 0x7777
+    assert "master_id" not in cfg  # the master's own id, twc.master.MASTER_ID
+    assert config.validate(dict(GOOD, master_id="1a2B"))[0]["master_id"] == 0x1A2B
     assert cfg["broker"] == {"host": "broker.lan", "port": 8883, "tls": True, "user": "u",
                              "password": "p", "keepalive_s": 30, "ca": "ca.der"}
     assert cfg["wifi"] == {"ssid": "net", "password": "pw"}

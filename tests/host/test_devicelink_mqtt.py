@@ -139,7 +139,8 @@ def test_leases_are_renewed_clamped_and_run_out_when_the_link_stops(mosquitto, d
         # Above the wiring limit (40 A, from the device's state): lowered, not refused.
         assert lt.call(site.want, 45, "test") == 40
         until(lease_state(site, 40), 3, "state on the 40 A lease")
-        assert not [e for e in site.events if e["event"] in ("rejected", "lease_expired")]
+        assert not [e for e in watcher.json_of("/event") if e["event"] in ("rejected",
+                                                                          "lease_expired")]
         assert site.garbage == 0
         lt.stop()
         stopped = time.monotonic()
@@ -165,21 +166,18 @@ def test_two_sites_in_one_link_a_dead_device_is_reported_and_a_broker_restart_su
     device(url, "a", PASSWORD)
     master_b = device(url, "b", PASSWORD)
     a, b = SiteLink("a", max_amps=32, ttl_s=TTL), SiteLink("b", max_amps=32, ttl_s=TTL)
-    reports: list[tuple[float, str, str]] = []
-    link = DeviceLink(url, [a, b], lambda s, h: reports.append((time.monotonic(), s.site, h)))
+    link = DeviceLink(url, [a, b])
     lt = LinkThread(link.run)
     try:
         until(lambda: charging(a) and charging(b), 15, "two online devices")
         lt.call(a.want, 10, "test")
         lt.call(b.want, 16, "test")
         until(lambda: lease_state(a, 10)() and lease_state(b, 16)(), 3, "both leases")
-        assert [(s, h) for _, s, h in reports] in ([("a", "online"), ("b", "online")],
-                                                   [("b", "online"), ("a", "online")])
-        killed = time.monotonic()
+        assert link.health == {"a": "online", "b": "online"}
+        assert "site a: device online" in caplog.text and "site b: device online" in caplog.text
         master_b.p.kill()
-        t, _, _ = until(lambda: next((r for r in reports if r[1:] == ("b", "offline")), None),
-                        3, "offline report")
-        assert t - killed < 2 and link.health == {"a": "online", "b": "offline"}
+        until(lambda: link.health["b"] == "offline", 2, "offline report")
+        assert link.health == {"a": "online", "b": "offline"}
         assert a.state and a.state.mode == "lease"
         assert "site b: device offline (its broker connection is gone)" in caplog.text
         # The broker restarts (losing its retained messages): the link comes back, a's lease
@@ -191,7 +189,7 @@ def test_two_sites_in_one_link_a_dead_device_is_reported_and_a_broker_restart_su
         until(lambda: link.connected, 5, "reconnection")
         until(lambda: (a.state_at or 0) > restarted and lease_state(a, 10)(), 5, "a's new state")
         assert "lost broker mqtt://127.0.0.1" in caplog.text
-        assert not [e for e in a.events if e["event"] == "lease_expired"]
+        assert "site a: device: lease_expired" not in caplog.text
     finally:
         lt.stop()
 
@@ -220,4 +218,30 @@ def test_the_embedded_broker_serves_device_and_link_and_garbage_is_survived(devi
         lt.call(site.want, 12, "test")  # still serving
         until(lease_state(site, 12), 3, "state on the 12 A lease")
     finally:
+        lt.stop()
+
+
+def test_a_device_never_heard_from_is_reported_once_with_what_to_check(mosquitto, monkeypatch,
+                                                                       caplog):
+    caplog.set_level(logging.INFO, "twcm.devicelink")
+    monkeypatch.setenv("TWCM_MQTT_PASSWORD", PASSWORD)
+    site = SiteLink("ghost", max_amps=32)
+    link = DeviceLink(f"mqtt://{USER}@127.0.0.1:{mosquitto.port}", [site], unheard_after_s=0.5)
+    lt = LinkThread(link.run)
+    fake = Watcher(mosquitto, [], "fake-device")
+    try:
+        until(lambda: "no word from its device" in caplog.text, 5, "the warning")
+        time.sleep(1.5)  # said once only
+        (warning,) = [r for r in caplog.records if "no word" in r.getMessage()]
+        text = warning.getMessage()
+        assert warning.levelname == "WARNING" and text.startswith("site ghost: no word from "
+                                                                  "its device in 0.5 s on broker")
+        for part in (f"mqtt://127.0.0.1:{mosquitto.port}", "powered", 'site "ghost"',
+                     "twcm/ghost/state", "twcm/ghost/online", "127.0.0.1 is this computer only"):
+            assert part in text, part
+        fake.publish("twcm/ghost/online", "true")
+        until(lambda: link.health["ghost"] == "online", 3, "the device online")
+        assert "site ghost: device online (heard from at last)" in caplog.text
+    finally:
+        fake.close()
         lt.stop()

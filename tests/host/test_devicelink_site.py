@@ -152,7 +152,6 @@ def test_garbage_is_counted_logged_and_ignored(kind, payload, reason, caplog):
         s.receive(kind, payload, 1.0)
     assert s.garbage == 1 and reason in (s.last_garbage or "")
     assert s.state is before and s.state_at == 0.0 and s.online is True
-    assert not s.events
     assert f"site home: ignored a garbled {kind} message" in caplog.text and reason in caplog.text
 
 
@@ -174,14 +173,21 @@ def test_no_payload_raises(kind, data, changes, slave, raw):
     assert s.garbage <= 4
 
 
-def test_events_are_kept_bounded_and_refusals_of_our_commands_are_errors(caplog):
+def test_events_are_logged_trouble_as_warnings_refusals_of_our_commands_as_errors(caplog):
     s = SiteLink("home", max_amps=32)
-    for i in range(150):
-        s.receive("event", json.dumps({"event": "slave_joined", "twc": f"{i:04X}"}).encode(), 0)
-    assert len(s.events) == 100 and s.events[-1]["twc"] == "0095"
-    with caplog.at_level(logging.ERROR, "twcm.devicelink"):
-        s.receive("event", b'{"event": "rejected", "topic": "limit/set", "reason": "r1"}', 0)
-    assert "site home: the device refused our limit/set: r1" in caplog.text
+    with caplog.at_level(logging.INFO, "twcm.devicelink"):
+        for event in ({"event": "slave_joined", "twc": "1A2B"},
+                      {"event": "second_master", "twc": "32AB"},
+                      {"event": "rejected", "topic": "limit/set", "reason": "r1"},
+                      {"event": "rejected", "topic": "twc/1A2B/limit/set", "reason": "r2",
+                       "twc": "1A2B"}):
+            s.receive("event", json.dumps(event).encode(), 0)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "site home: device: slave_joined (twc 1A2B)"),
+        ("WARNING", "site home: device: second_master (twc 32AB)"),
+        ("ERROR", "site home: the device refused our limit/set: r1"),
+        ("WARNING", "site home: device: rejected (topic twc/1A2B/limit/set, reason r2, "
+                    "twc 1A2B)")]
     assert s.garbage == 0
 
 

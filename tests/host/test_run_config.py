@@ -1,5 +1,6 @@
-"""twcm.toml (twcm.service.config): the example loads; every bad value is named by its key, with the
-value and a fix; secrets come from the environment; `twcm run --check`."""
+"""twcm.toml (twcm.service.config): the example loads; every bad value is named by its key (a
+site by its name), with the value and a fix; an unknown key with the nearest known one;
+secrets come from the environment; `twcm run --check`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,34 +55,53 @@ def test_defaults(tmp_path):
 
 @pytest.mark.parametrize("change, line", [
     (("max_amps = 32", "max_amps = 0"),
-     "site[0].max_amps: 0 is not allowed: must be >= 1 (fix: give a value >= 1)"),
+     'site "home": max_amps: 0 is not allowed: must be >= 1 (fix: give a value >= 1)'),
     (("max_amps = 32", 'max_amps = "32"'),
-     'site[0].max_amps: "32" is not allowed: must be a whole number (fix: give a whole number)'),
-    (("max_amps = 32", "max_amps = 32\nmax_amp = 3"),
-     "site[0].max_amp: unknown key (fix: remove it or correct its spelling"),
-    (("max_amps = 32\n", ""), "site[0].max_amps: missing (fix: add it"),
+     'site "home": max_amps: "32" is not allowed: must be a whole number '
+     "(fix: give a whole number)"),
+    (("max_amps = 32", "max_amps = 32\nmax_amp = 3"),  # max_amps is there: no misspelling
+     'site "home": unknown key "max_amp" (fix: remove it or correct its spelling'),
+    (("max_amps = 32", "max_amps = 32\ncolour = 3"),
+     'site "home": unknown key "colour" (fix: remove it or correct its spelling, see '
+     "docs/config.md)"),
+    (("", "[site.policy.green]\noffset = 100"),
+     'site "home": policy.green: unknown key "offset": did you mean "offset_w"?'),
+    (("", "[[site.policy.windows]]\ndays = ['Mon']\nstart = '22:00'\nend = '06:00'\n"
+      "amps = 16\namp = 16"),  # a key it already has is no suggestion
+     'site "home": policy.windows[0]: unknown key "amp" (fix: remove it'),
+    (("generation_w = 3000", "generation_w = 3000, interval = 5"),
+     'site "home": source: unknown key "interval": did you mean "interval_s"?'),
+    (("generation_w = 3000", "generation_w = 3000, grid_import = 5"),
+     'site "home": source: unknown key "grid_import": did you mean "grid_import_w"?'),
+    (('name = "home"\n', ""), "site[0].name: missing (fix: add it"),
+    (("[[site]]", "[embeded_broker]\nport = 1884\n[[site]]"),
+     'unknown key "embeded_broker": did you mean "embedded_broker"?'),
+    (("max_amps = 32\n", ""), 'site "home": max_amps: missing (fix: add it'),
     (('name = "home"', 'name = "my home"'),
-     'site[0].name: "my home" is not allowed: not a site name (fix: give 1-32 letters'),
+     'site "my home": name: "my home" is not allowed: not a site name (fix: give 1-32 letters'),
     (('type = "static"', 'type = "fronious"'),
-     'site[0].source.type: "fronious" is not allowed: no such source type '
+     'site "home": source.type: "fronious" is not allowed: no such source type '
      "(fix: give one of "),
     (("consumption_w = 500", "consumption_w = 500, colour = 1"),
-     "site[0].source.colour: unknown key"),
+     'site "home": source: unknown key "colour" (fix: remove it'),
     (("", "[site.policy.green]\nstart_delay_s = -5"),
-     "site[0].policy.green.start_delay_s: -5.0 is not allowed: must be >= 0 (fix: set it >= 0)"),
+     'site "home": policy.green.start_delay_s: -5.0 is not allowed: must be >= 0 '
+     "(fix: set it >= 0)"),
     (("", "[site.policy]\nmin_amps = 40"),
-     "site[0].policy.min_amps: 40 is not allowed: must be a whole number of amps, 1 to max_amps"),
+     'site "home": policy.min_amps: 40 is not allowed: must be a whole number of amps, '
+     "1 to max_amps"),
     (("", "[site.policy]\nnon_scheduled = 'sunny'"),
-     'site[0].policy.non_scheduled: "sunny" is not allowed: must be \'fixed\', '
+     'site "home": policy.non_scheduled: "sunny" is not allowed: must be \'fixed\', '
      "'do_not_charge' or 'track_green'"),
     (("", "[[site.policy.windows]]\ndays = ['Mon']\n"
       "start = '25:00'\nend = '06:00'\namps = 16"),
-     'site[0].policy.windows[0].start: "25:00" is not allowed: not a time of day '
+     'site "home": policy.windows[0].start: "25:00" is not allowed: not a time of day '
      '(fix: give "HH:MM"'),
     (("max_amps = 32", "max_amps = 32\ntimezone = 'Mars/Base'"),
-     'site[0].timezone: "Mars/Base" is not allowed: no such time zone'),
+     'site "home": timezone: "Mars/Base" is not allowed: no such time zone'),
     (('"static", generation_w = 3000, consumption_w = 500', '"sim", sunrise_h = 21'),
-     'site[0].source: {"sunrise_h": 21} is not allowed: sunset_h must be later than sunrise_h'),
+     'site "home": source: {"sunrise_h": 21} is not allowed: sunset_h must be later than '
+     "sunrise_h"),
     (("[[site]]", "[broker]\nurl = 'http://broker'\n[[site]]"),
      'broker.url: "http://broker" is not allowed: \'http://broker\' is not an MQTT broker URL '
      "(fix: give mqtt://"),
@@ -95,12 +115,22 @@ def test_each_error_names_its_key_the_value_and_a_fix(tmp_path, change, line):
     assert len(found) == 1 and found[0].startswith(line), found
 
 
+def test_a_misspelt_required_key_is_missing_and_unknown_with_a_suggestion(tmp_path):
+    assert errors(tmp_path, MINIMAL.replace("max_amps", "max_amp")) == [
+        'site "home": max_amps: missing (fix: add it, see docs/config.md)',
+        'site "home": unknown key "max_amp": did you mean "max_amps"?']
+
+
 def test_all_errors_are_listed_one_per_line(tmp_path):
     found = errors(tmp_path, MINIMAL.replace("max_amps = 32", "max_amps = -1\nttl_s = 1")
                    + MINIMAL.replace("home", "work").replace("32", "true"))
-    assert [f.split(":")[0] for f in found] == ["site[0].max_amps", "site[0].ttl_s",
-                                                 "site[1].max_amps"]
+    assert [f.split(": ")[:2] for f in found] == [['site "home"', "max_amps"],
+                                                   ['site "home"', "ttl_s"],
+                                                   ['site "work"', "max_amps"]]
     assert all("(fix: " in f for f in found)
+    # Two sites of one name: named by their place.
+    assert errors(tmp_path, MINIMAL + MINIMAL.replace("max_amps = 32", "max_amps = 0")) == [
+        "site[1].max_amps: 0 is not allowed: must be >= 1 (fix: give a value >= 1)"]
     assert errors(tmp_path, MINIMAL + MINIMAL) == [
         'site[1].name: "home" is not allowed: another site has this name '
         "(fix: give each [[site]] its own name)"]
@@ -138,4 +168,4 @@ def test_check_and_missing_file_exit_codes(tmp_path, capsys):
     assert str(missing) in err and "docs/config.md" in err
     bad = write(tmp_path, MINIMAL.replace("32", "0"))
     assert main(["run", "--config", str(bad), "--check"]) == 2
-    assert capsys.readouterr().err.startswith(f"{bad}: site[0].max_amps: 0 is not allowed")
+    assert capsys.readouterr().err.startswith(f'{bad}: site "home": max_amps: 0 is not allowed')

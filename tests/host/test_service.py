@@ -116,6 +116,5 @@ def test_a_bad_key_exits_2_naming_it(tmp_path):
     out = subprocess.run([sys.executable, "-m", "twcm.cli", "run", "--config", str(path)],
                          capture_output=True, text=True, timeout=20)
     assert out.returncode == 2
-    assert out.stderr == f"{path}: log.levl: unknown key (fix: remove it or correct its " \
-                         "spelling, see docs/config.md)\n"
+    assert out.stderr == f'{path}: log: unknown key "levl": did you mean "level"?\n'
     assert out.stdout == ""

@@ -24,6 +24,20 @@ def state(*slaves: dict[str, Any]) -> DeviceState:
                         "slaves": [{**base, **s} for s in slaves]})
 
 
+def test_a_session_lasts_while_the_device_says_its_car_wants_current(tmp_path):
+    store = Store(tmp_path / "twcm.db")
+    store.status(0, "home", state({"state": "plugged", "wanting": True}))  # waits for the sun
+    store.status(60, "home", state({"state": "charging", "actual_amps": 10.0, "wanting": True}))
+    store.status(120, "home", state({"state": "plugged", "wanting": True}))  # paused: the same
+    store.status(180, "home", state({"state": "plugged", "wanting": False}))  # full, plugged
+    # Firmware from before `wanting`: the draw decides (1 A or more).
+    store.status(300, "home", state({"state": "charging", "actual_amps": 10.0}))
+    store.status(360, "home", state({"state": "charging", "actual_amps": 0.5}))
+    store.status(420, "home", state({"state": "plugged", "actual_amps": 0.0}))
+    assert [(s["start"], s["end"]) for s in store.sessions()] == [(0, 180), (300, 360)]
+    assert store.sessions()[0]["integrated_kwh"] == pytest.approx(10 * 230 * 60 / 3600 / 1000)
+
+
 def test_schema_is_created_in_wal_mode(tmp_path):
     store = Store(tmp_path / "sub" / "twcm.db")
     tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}

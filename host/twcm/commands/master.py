@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from twc.contract import SITE_RULE, site_ok
+from twc.master import MASTER_ID
 from twc.share import Limits, check_limits
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="total current to share when no other limit is set")
     p.add_argument("--min-amps", type=amps_arg, default=0, metavar="M",
                    help="lowest current to offer a car (default: 5 A protocol 1, 6 A protocol 2)")
-    p.add_argument("--master-id", type=_twc_id, default=0x7777, metavar="HEX",
-                   help="the master's TWC id (default 7777)")
+    p.add_argument("--master-id", type=_twc_id, default=MASTER_ID, metavar="HEX",
+                   help=f"the master's TWC id (default {MASTER_ID:04X})")
     p.add_argument("--status-every", type=float, default=5.0, metavar="S",
                    help="print each slave's status every S seconds (0: never)")
     p.add_argument("--broker", metavar="URL",
@@ -61,8 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "mqtt://[user[:password]@]host[:port] or mqtts://... (TLS); the "
                         "password may come from $TWCM_MQTT_PASSWORD instead")
     p.add_argument("--site", metavar="NAME",
-                   help="with --broker: the site in the topics twcm/<site>/..., "
-                        "1-32 letters, digits, - or _")
+                   help=f"with --broker: the site in the topics twcm/<site>/..., {SITE_RULE}")
     p.add_argument("--state-dir", type=Path, metavar="DIR",
                    help="with --broker: where the schedule is kept "
                         "(default $XDG_STATE_HOME/twcm/<site>)")
@@ -91,9 +91,9 @@ def _mqtt(args: argparse.Namespace) -> tuple[Broker, str, Path] | None:
     if site is None:
         raise ValueError("--site NAME is required with --broker: the site names the topics "
                          "twcm/<site>/..., e.g. --site home")
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", site):
-        raise ValueError(f"--site: {site!r} is not a site name: give 1-32 letters, digits, "
-                         "- or _ (it names the topics twcm/<site>/...)")
+    if not site_ok(site):
+        raise ValueError(f"--site: {site!r} is not a site name: give {SITE_RULE} (it names "
+                         "the topics twcm/<site>/...)")
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return broker, site, args.state_dir or Path(base) / "twcm" / site
 

@@ -1,14 +1,13 @@
 """The service's configuration (twcm.toml, docs/config.md): loaded and checked at start.
 
 `load(path)` returns a `Config` or raises `ConfigError`, whose `lines` say for each problem
-the key, the bad value and the fix:
-    twcm.toml: site[0].policy.green.start_delay_s: -5 is not allowed: must be >= 0 (fix: ...)
+the key, the bad value and the fix, naming a site by its name:
+    twcm.toml: site "home": policy.green.start_delay_s: -5 is not allowed: must be >= 0 ...
+    twcm.toml: site "home": unknown key "max_amp": did you mean "max_amps"?
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 import tomllib
 from dataclasses import fields
 from datetime import time
@@ -22,14 +21,14 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       create_model, field_validator)
 
 from twc import payloads
-from twcm.service.devicelink.site import SITE_NAME
+from twc.contract import SITE_RULE, site_ok
 from twcm.mqtt import parse_broker
+from twcm.service.config_problems import DOCS, Problem, bad, describe, line
 from twcm.service.policy import GreenSettings, NonScheduled, Settings, Window
 from twcm.service.policy.schedule import DAY_NAMES
-from twcm.service.sources import ROLES, kinds
+from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
 
-DOCS = "docs/config.md"
 DEFAULT_DB = "~/.local/state/twcm/twcm.db"
 
 
@@ -47,7 +46,7 @@ class _Table(BaseModel):
 
 def _must(test: Callable[[Any], object], problem: str) -> AfterValidator:
     """A check: test(value) must neither raise nor return False, else `problem`
-    ("what is wrong: give ...", split into problem and fix by _describe)."""
+    ("what is wrong: give ...", split into problem and fix by config_problems.describe)."""
     def check(v: Any) -> Any:
         try:
             ok = v is None or test(v) is not False
@@ -95,11 +94,9 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
     type: Annotated[str, _must(lambda v: v in kinds(), "no such source type: give one of "
                                + ", ".join(sorted(kinds())))]
-    name: Annotated[str | None, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
-                                      "not a source name: give 1-32 letters, digits, "
-                                      "- or _")] = None
-    roles: list[Literal["generation", "consumption", "grid", "battery"]] | None = Field(
-        None, min_length=1)
+    # A source's name follows the site rule: a plain word, safe in logs and topics.
+    name: Annotated[str | None, _must(site_ok, f"not a source name: give {SITE_RULE}")] = None
+    roles: list[Role] | None = Field(None, min_length=1)
     interval_s: float | None = Field(None, gt=0, le=86400)
     max_age_s: float | None = Field(None, gt=0, le=86400)
 
@@ -125,22 +122,17 @@ class SourceConfig(BaseModel):
         return kind.roles(kind.options.model_validate(self.options()))
 
 
-Rule = Annotated[str, _must(lambda v: v in RULES or SITE_NAME.fullmatch(v) is not None,
+Rule = Annotated[str, _must(lambda v: v in RULES or site_ok(v),
                             'not a rule: give "sum", "priority" or the name of a source')]
 
-
-class CombineConfig(_Table):
-    """How several sources that fill the same role combine (twcm.service.sources.combine)."""
-
-    generation: Rule | None = None
-    consumption: Rule | None = None
-    grid: Rule | None = None
-    battery: Rule | None = None
+# How several sources that fill the same role combine (twcm.service.sources.combine):
+# a key per role.
+CombineConfig: Any = create_model("CombineConfig", __base__=_Table,
+                                  **{role: (Rule | None, None) for role in ROLES})
 
 
 class SiteConfig(_Table):
-    name: Annotated[str, _must(lambda v: SITE_NAME.fullmatch(v) is not None,
-                               "not a site name: give 1-32 letters, digits, - or _ (as the "
+    name: Annotated[str, _must(site_ok, f"not a site name: give {SITE_RULE} (as the "
                                "device's site, it names the topics twcm/<site>/...)")]
     max_amps: int = Field(ge=1, le=240)
     ttl_s: int = Field(60, ge=payloads.TTL_MIN, le=payloads.TTL_MAX)
@@ -151,7 +143,7 @@ class SiteConfig(_Table):
     # One [site.source] table or several [[site.source]] tables: a list either way.
     source: Annotated[list[SourceConfig], BeforeValidator(
         lambda v: [v] if isinstance(v, dict) else v)] = Field(min_length=1)
-    combine: CombineConfig = CombineConfig()
+    combine: CombineConfig = CombineConfig()  # type: ignore[valid-type]
 
     def sources(self) -> list[SourceConfig]:
         return self.source
@@ -224,50 +216,8 @@ class Config(_Table):
     log: LogConfig = LogConfig()
 
 
-def _key(loc: tuple[Any, ...]) -> str:
-    return "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".")
-
-
-def _line(key: str, value: Any, problem: str, fix: str) -> str:
-    text = json.dumps(value) if isinstance(value, (str, bool, list, dict)) else str(value)
-    text = text if len(text) <= 60 else text[:57] + "..."
-    return f"{key}: {text} is not allowed: {problem} (fix: {fix})"
-
-
-_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-_TYPES = {"int": "a whole number", "float": "a number", "bool": "true or false",
-          "string": "a string in quotes", "list": "a list [...]", "model": "a table",
-          "dict": "a table"}
-
-
-def _describe(e: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
-    """One line per pydantic error: the key, the bad value, the problem and the fix."""
-    lines = []
-    for err in e.errors(include_url=False):
-        key, kind, ctx = _key(prefix + tuple(err["loc"])), err["type"], err.get("ctx") or {}
-        if kind == "missing":
-            lines.append(f"{key}: missing (fix: add it, see {DOCS})")
-        elif kind == "extra_forbidden":
-            lines.append(f"{key}: unknown key (fix: remove it or correct its spelling, "
-                         f"see {DOCS})")
-        elif bound := next((b for b in _BOUNDS if b in ctx), None):
-            need = f"{_BOUNDS[bound]} {ctx[bound]}"
-            lines.append(_line(key, err["input"], f"must be {need}", f"give a value {need}"))
-        elif kind == "literal_error":
-            lines.append(_line(key, err["input"], f"must be {ctx['expected']}",
-                               f"give one of {ctx['expected']}"))
-        elif kind.endswith("_type") and kind[:-5] in _TYPES:
-            need = _TYPES[kind[:-5]]
-            lines.append(_line(key, err["input"], f"must be {need}", f"give {need}"))
-        else:  # our validators: "problem: give ..." ; pydantic's own: its message
-            problem, *fix = re.split(r"[:;] ((?:give|export) .*)", err["msg"])[:2]
-            lines.append(_line(key, err["input"], problem.removeprefix("Value error, "),
-                               fix[0] if fix else f"see {DOCS}"))
-    return lines
-
-
-def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> str:
-    """Settings' "field: value must ..." as a config line naming the TOML key."""
+def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> Problem:
+    """Settings' "field: value must ..." as a problem of the TOML key."""
     field, _, rest = str(e).partition(": ")
     if field == "max_amps":
         loc, value = ("site", i, "max_amps"), site.max_amps
@@ -276,12 +226,12 @@ def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> str:
     else:
         loc, value = ("site", i, "policy", field), getattr(site.policy, field, None)
     problem = rest.removeprefix(f"{value!r} ").replace(", or None", ", or left out")
-    return _line(_key(loc), value, problem, "set it " + problem.removeprefix("must be "))
+    return bad(loc, value, problem, "set it " + problem.removeprefix("must be "))
 
 
-def _sources_problems(i: int, site: SiteConfig) -> list[str]:
+def _sources_problems(i: int, site: SiteConfig) -> list[Problem]:
     """Each source's own keys, names, roles and intervals, and the combination rules."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     filled: dict[str, list[str]] = {}
     names: list[str] = []
     for j, src in enumerate(site.sources()):
@@ -290,46 +240,47 @@ def _sources_problems(i: int, site: SiteConfig) -> list[str]:
         try:
             options = kind.options.model_validate(src.options())
         except ValidationError as e:
-            problems += _describe(e, at)
+            problems += describe(e, kind.options, src.options(), at,
+                                 tuple(SourceConfig.model_fields))
             continue
         if src.label() in names:
-            problems.append(_line(_key(at + ("name",)), src.label(), "another source of "
-                                  "this site has this name", "give each source a name"))
+            problems.append(bad(at + ("name",), src.label(), "another source of this site "
+                                 "has this name", "give each source a name"))
         names.append(src.label())
         can = kind.roles(options)
         for role in src.roles or ():
             if role not in can:
-                problems.append(_line(_key(at + ("roles",)), role, f"a {src.type} source "
-                                      f"cannot give it", f"give only {', '.join(can)}"))
+                problems.append(bad(at + ("roles",), role, f"a {src.type} source cannot "
+                                     "give it", f"give only {', '.join(can)}"))
         if src.interval_s is not None and src.interval_s < kind.min_interval_s:
-            problems.append(_line(_key(at + ("interval_s",)), src.interval_s,
-                                  f"{src.type} may be read at most every "
-                                  f"{kind.min_interval_s:g} s",
-                                  f"give {kind.min_interval_s:g} or more"))
+            problems.append(bad(at + ("interval_s",), src.interval_s,
+                                f"{src.type} may be read at most every "
+                                f"{kind.min_interval_s:g} s",
+                                f"give {kind.min_interval_s:g} or more"))
         for role in src.role_list():
             filled.setdefault(role, []).append(src.label())
     for role in ROLES:
         rule = getattr(site.combine, role)
         feeds = filled.get(role, [])
-        key = f"site[{i}].combine.{role}"
+        where = ("site", i, "combine", role)
         if rule is None and len(feeds) > 1:
-            problems.append(f"{key}: missing: sources {', '.join(feeds)} all give {role} "
-                            f'(fix: set it to "sum", "priority" or one of their names)')
+            problems.append((where, f"missing: sources {', '.join(feeds)} all give {role} "
+                                    f'(fix: set it to "sum", "priority" or one of their names)'))
         elif rule is not None and rule not in RULES and rule not in feeds:
-            problems.append(_line(key, rule, f"no source named so gives {role}",
-                                  'give "sum", "priority" or one of: ' + ", ".join(feeds)))
+            problems.append(bad(where, rule, f"no source named so gives {role}",
+                                'give "sum", "priority" or one of: ' + ", ".join(feeds)))
     return problems
 
 
-def _check(config: Config) -> list[str]:
+def _check(config: Config) -> list[Problem]:
     """What the models alone cannot see: sources' options, the policy's own checks,
     duplicate names, secrets from the environment."""
     problems = []
     names = [s.name for s in config.site]
     for i, site in enumerate(config.site):
         if names.index(site.name) != i:
-            problems.append(_line(f"site[{i}].name", site.name, "another site has this name",
-                                  "give each [[site]] its own name"))
+            problems.append(bad(("site", i, "name"), site.name, "another site has this name",
+                                "give each [[site]] its own name"))
         problems += _sources_problems(i, site)
         try:
             site.settings()
@@ -338,10 +289,11 @@ def _check(config: Config) -> list[str]:
     b = config.broker
     if b is not None:
         if b.password is not None and b.password_env is not None:
-            problems.append(_line("broker.password", "...", "given with password_env",
-                                  "keep only one of them (password_env is better)"))
+            problems.append(bad(("broker", "password"), "...", "given with password_env",
+                                "keep only one of them (password_env is better)"))
         if "embedded_broker" in config.model_fields_set:
-            problems.append("embedded_broker: not used with [broker] (fix: remove one of them)")
+            problems.append((("embedded_broker",),
+                             "not used with [broker] (fix: remove one of them)"))
     return problems
 
 
@@ -358,22 +310,9 @@ def load(path: Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as e:
-        raise ConfigError([f"{name}: {_as_written(data, line)}" for line in _describe(e)]) \
-            from None
-    problems = _check(config)
+        problems = describe(e, Config, data)
+    else:
+        problems = _check(config)
     if problems:
-        raise ConfigError([f"{name}: {_as_written(data, line)}" for line in problems])
+        raise ConfigError([f"{name}: {line(data, where, text)}" for where, text in problems])
     return config
-
-
-def _as_written(data: dict[str, Any], line: str) -> str:
-    """"site[0].source[0]" as "site[0].source" where the TOML has one [site.source] table."""
-    m = re.match(r"site\[(\d+)\]\.source\[0\]", line)
-    if m is None:
-        return line
-    sites = data.get("site")
-    try:
-        table = isinstance(sites[int(m.group(1))]["source"], dict)  # type: ignore[index]
-    except (TypeError, KeyError, IndexError):
-        return line
-    return f"site[{m.group(1)}].source" + line[m.end():] if table else line

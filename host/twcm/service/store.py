@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from twc.slot import CHARGING_CA
 from twcm.service.devicelink import DeviceState, Slave
 from twcm.service.sources import Reading
 
@@ -35,8 +36,6 @@ MIGRATIONS = (
         site TEXT PRIMARY KEY, amps INTEGER NOT NULL, until REAL NOT NULL)""",
 )
 
-# Slave states with no car connected (docs/protocol.md): a session ends on them.
-NO_CAR = {"ready", "error"}
 MAX_GAP_S = 120.0  # a longer gap between status updates is not integrated over
 
 
@@ -48,6 +47,14 @@ class _Open:
     last_at: float
     last_amps: float
     volts: float
+
+
+def _car(s: Slave) -> bool:
+    """A charge session is on: the device says the car wants current (as its sharing sees
+    it); firmware from before `wanting` leaves it to the draw, 1 A or more."""
+    if s.link != "linked":
+        return False
+    return s.wanting if s.wanting is not None else s.actual_amps * 100 >= CHARGING_CA
 
 
 def _volts(s: Slave) -> float:
@@ -126,7 +133,7 @@ class Store:
 
     def _session(self, at: float, site: str, s: Slave) -> None:
         key = (site, s.id)
-        car = s.link == "linked" and s.state not in NO_CAR
+        car = _car(s)
         now = self._open.get(key)
         if now is None:
             if car:

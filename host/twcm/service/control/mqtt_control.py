@@ -17,11 +17,16 @@ from typing import Any
 
 import aiomqtt
 
+from twc.contract import prefix
 from twcm.mqtt import PASSWORD_ENV, keep_session, parse_broker
 from twcm.service.control.requests import Control, Rejected
 
 log = logging.getLogger("twcm.mqtt_control")
 
+# The host's topics, after the site's prefix twcm/<site>/ (the device's are in twc.contract).
+STATUS_TOPIC = "host/status"
+CHARGE_NOW_TOPIC = "host/charge_now/set"
+EVENT_TOPIC = "host/event"
 STATUS_EVERY_S = 30.0
 CHECK_EVERY_S = 1.0
 _VOLATILE = ("time", "age_s")  # fields that change on their own: not a "change"
@@ -47,7 +52,7 @@ class MqttControl:
         await keep_session(self.broker, self._session, self._lost)
 
     async def _session(self, client: aiomqtt.Client) -> None:
-        await client.subscribe([(f"twcm/{s}/host/charge_now/set", 1)
+        await client.subscribe([(prefix(s) + CHARGE_NOW_TOPIC, 1)
                                 for s in self.control.sites])
         self._sent.clear()  # publish everything again
         await asyncio.gather(self._receive(client), self._publish(client))
@@ -64,7 +69,7 @@ class MqttControl:
                 self.handle(site, raw)
             except Rejected as e:
                 log.warning("site %s: %s rejected: %s", site, topic, e)
-                await client.publish(f"twcm/{site}/host/event", json.dumps(
+                await client.publish(prefix(site) + EVENT_TOPIC, json.dumps(
                     {"event": "rejected", "topic": topic, "reason": str(e)}), qos=1)
             await self._publish_site(client, site, force=True)
 
@@ -98,5 +103,5 @@ class MqttControl:
         last = self._sent.get(site)
         if force or last is None or last[1] != steady or now - last[0] >= STATUS_EVERY_S:
             self._sent[site] = (now, steady)
-            await client.publish(f"twcm/{site}/host/status", json.dumps(status), qos=1,
+            await client.publish(prefix(site) + STATUS_TOPIC, json.dumps(status), qos=1,
                                  retain=True)

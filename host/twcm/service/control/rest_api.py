@@ -27,7 +27,7 @@ from twcm.service.control.requests import Control, Rejected, UnknownSite
 log = logging.getLogger("twcm.api")
 
 MAX_BODY = 64 * 1024
-_SITE = re.compile(r"/api/sites/([A-Za-z0-9_-]{1,32})(/charge_now)?")
+_SITE = re.compile(r"/api/sites/([^/]+)(/charge_now)?")  # Control knows which sites exist
 # The web page's files: a flat folder, served by name only (no "/", no "..": no way out).
 WEB = Path(__file__).resolve().parent / "web"  # service/control/web/
 _STATIC = re.compile(r"/static/([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})")

@@ -2,8 +2,8 @@
 
 DeviceLink subscribes to each site's state, event and online, feeds them to the
 SiteLinks, publishes their leases and schedules as they fall due (QoS 1, never
-retained), reconnects with back-off, and reports each change of a site's health
-(online, offline, silent) in the log and to a callback.
+retained), reconnects with back-off, and logs each change of a site's health (online,
+offline, silent), and once, what to check when a site's device is never heard from.
 """
 from __future__ import annotations
 
@@ -11,40 +11,42 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
 
 import aiomqtt
 
+from twc.contract import EVENT_TOPIC, ONLINE_TOPIC, STATE_TOPIC, prefix
 from twcm.mqtt import KEEPALIVE_S, PASSWORD_ENV, keep_session, parse_broker
 from twcm.service.wait import wake_or_timeout
 
 from .site import SiteLink, log
 
 HEALTH_EVERY_S = 1.0  # how often silence is checked when nothing else happens
-KINDS = ("state", "event", "online")
-
-HealthCallback = Callable[[SiteLink, str], None]
+UNHEARD_AFTER_S = 60.0  # connected this long without a word from a device: say what to check
+KINDS = (STATE_TOPIC, EVENT_TOPIC, ONLINE_TOPIC)  # what the devices publish
+LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
 class DeviceLink:
     """`await DeviceLink(url, sites).run()` serves the sites until cancelled.
 
     broker_url is mqtt://[user[:password]@]host[:port] (mqtts:// for TLS); without a
-    password in it, $TWCM_MQTT_PASSWORD is used. on_health(site, health) is called with
-    each new SiteLink.health() of a site: online, offline, silent (or unknown).
-    Call the SiteLinks' want(), release() and schedule() in run()'s event loop.
+    password in it, $TWCM_MQTT_PASSWORD is used. `health` has each site's latest
+    SiteLink.health(): online, offline, silent (or unknown). Call the SiteLinks' want(),
+    release() and schedule() in run()'s event loop.
     """
 
     def __init__(self, broker_url: str, sites: list[SiteLink],
-                 on_health: HealthCallback | None = None) -> None:
+                 unheard_after_s: float = UNHEARD_AFTER_S) -> None:
         self.broker = parse_broker(broker_url, os.environ.get(PASSWORD_ENV))
         names = [s.site for s in sites]
         if not names or len(set(names)) != len(names):
             raise ValueError(f"give one SiteLink per site, at least one, not {names}")
         self.sites = {s.site: s for s in sites}
-        self.on_health = on_health
         self.health = {name: "unknown" for name in names}
         self.connected = False
+        self.unheard_after_s = unheard_after_s
+        self._connected_at = 0.0  # monotonic start of the broker session
+        self._unheard: set[str] = set()  # sites warned about: never heard from
         self._wake = asyncio.Event()
         for s in sites:
             s.notify = self._wake.set
@@ -57,11 +59,11 @@ class DeviceLink:
         # A lease and a schedule per site may be on their way at once: not worth
         # aiomqtt's warning about pending publishes.
         client.pending_calls_threshold = max(10, 2 * len(self.sites))
-        await client.subscribe([(f"twcm/{name}/{kind}", 1)
+        await client.subscribe([(prefix(name) + kind, 1)
                                 for name in self.sites for kind in KINDS])
         self.connected = True
         log.info("connected to broker %s for sites %s", self.broker, ", ".join(self.sites))
-        now = time.monotonic()
+        now = self._connected_at = time.monotonic()
         for s in self.sites.values():
             s.reconnected(now)
         await self._serve(client)
@@ -110,15 +112,32 @@ class DeviceLink:
     def _report(self, now: float) -> None:
         for name, s in self.sites.items():
             health = s.health(now)
+            if health == "unknown":
+                if name not in self._unheard and now - self._connected_at >= \
+                        self.unheard_after_s:
+                    self._unheard.add(name)
+                    log.warning("site %s: %s", name, self._unheard_advice(name))
+                continue
             if health == self.health[name]:
                 continue
+            first = self.health[name] == "unknown"
             self.health[name] = health
             level = logging.INFO if health == "online" else logging.WARNING
             why = {"offline": "its broker connection is gone",
                    "silent": f"no state for {s.silent_after_s:.0f} s"}.get(health, "")
+            if first and name in self._unheard:
+                why = "heard from at last" + (why and f"; {why}")
             log.log(level, "site %s: device %s%s", name, health, why and f" ({why})")
-            if self.on_health is not None:
-                try:
-                    self.on_health(s, health)
-                except Exception:  # a broken callback must not end the link
-                    log.exception("site %s: the on_health callback failed", name)
+
+    def _unheard_advice(self, name: str) -> str:
+        """Why a device may never have spoken, and what to check (log once)."""
+        p = prefix(name)
+        text = (f"no word from its device in {self.unheard_after_s:g} s on broker "
+                f"{self.broker}: check that the device is powered, that its config names "
+                f"this broker and site \"{name}\", and that it publishes {p}{STATE_TOPIC} "
+                f"and {p}{ONLINE_TOPIC} (mosquitto_sub -v -t '{p}#'); until then no lease "
+                f"reaches it")
+        if self.broker.host in LOCAL:
+            text += (f"; {self.broker.host} is this computer only: a device on the network "
+                     "needs a broker it can reach ([broker] in docs/config.md)")
+        return text

@@ -6,21 +6,21 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
 from twc import payloads
+from twc.contract import (EVENT_TOPIC, ONLINE_TOPIC, SCHEDULE_TOPIC, SITE_RULE, SITE_TOPIC,
+                          STATE_TOPIC, prefix, site_ok)
 
 log = logging.getLogger("twcm.devicelink")
 
-SITE_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 SILENT_AFTER_S = 90.0  # the device publishes its state at least every 30 s: three missed
-MAX_EVENTS = 100
-COMMANDS = ("limit/set", "schedule/set")
+# Device events (docs/mqtt.md) that say something is wrong on the bus: warnings in the log.
+TROUBLE = ("second_master", "id_conflict", "too_many_slaves", "schedule_not_restored",
+           "rejected")
 
 @dataclass(frozen=True)
 class Slave:
@@ -107,7 +107,7 @@ class SiteLink:
 
     def __init__(self, site: str, max_amps: int, ttl_s: int = 60,
                  renew_fraction: float = 1 / 3, silent_after_s: float = SILENT_AFTER_S) -> None:
-        problem = ("give 1-32 letters, digits, - or _" if not SITE_NAME.fullmatch(site) else
+        problem = (f"give {SITE_RULE}" if not site_ok(site) else
                    "max_amps must not be negative" if max_amps < 0 else
                    f"ttl_s must be {payloads.TTL_MIN}-{payloads.TTL_MAX} s"
                    if not payloads.TTL_MIN <= ttl_s <= payloads.TTL_MAX else
@@ -115,7 +115,7 @@ class SiteLink:
         if problem:
             raise ValueError(f"site {site!r}: {problem}")
         self.site = site
-        self.prefix = f"twcm/{site}/"
+        self.prefix = prefix(site)
         self.max_amps = int(max_amps)
         self.ttl_s = int(ttl_s)
         self.renew_s = ttl_s * renew_fraction
@@ -123,7 +123,6 @@ class SiteLink:
         self.state: DeviceState | None = None
         self.state_at: float | None = None  # monotonic arrival of the latest valid state
         self.online: bool | None = None  # None until the device's `online` was heard
-        self.events: deque[dict] = deque(maxlen=MAX_EVENTS)
         self.garbage = 0
         self.last_garbage: str | None = None
         self.seq = int(time.time() * 1000)
@@ -193,13 +192,13 @@ class SiteLink:
         if self._schedule_due and self._windows is not None:
             wall = time.time() if unix_now is None else unix_now
             live = [w for w in self._windows if w["end"] > wall]  # ended ones would be refused
-            out.append((self.prefix + "schedule/set", json.dumps(live).encode()))
+            out.append((self.prefix + SCHEDULE_TOPIC, json.dumps(live).encode()))
             self._schedule_due = False
         amps = self.lease_amps
         if amps is not None and self._lease_due(now) <= now:
             self.seq += 1
             lease = {"amps": amps, "ttl_s": self.ttl_s, "seq": self.seq}
-            out.append((self.prefix + "limit/set", json.dumps(lease).encode()))
+            out.append((self.prefix + SITE_TOPIC, json.dumps(lease).encode()))
             self._sent = (amps, now)
         return out
 
@@ -214,8 +213,9 @@ class SiteLink:
         return "online" if now - last <= self.silent_after_s else "silent"
 
     def receive(self, kind: str, payload: bytes, now: float) -> None:
-        """A message of the device (kind state, event or online); garbage is counted,
-        logged and ignored: this never raises."""
+        """A message of the device (kind: its topic after the prefix, STATE_TOPIC,
+        EVENT_TOPIC or ONLINE_TOPIC); garbage is counted, logged and ignored: this never
+        raises."""
         health = self.health(now)
         try:
             text = payload.decode("utf-8")
@@ -223,27 +223,36 @@ class SiteLink:
         except (UnicodeDecodeError, ValueError, RecursionError):
             return self._garbage(kind, "not UTF-8 JSON: " + repr(payload[:40]))
         try:
-            if kind == "state":
+            if kind == STATE_TOPIC:
                 self.state, self.state_at = parse_state(data), now
-            elif kind == "online":
+            elif kind == ONLINE_TOPIC:
                 if not isinstance(data, bool):
                     raise Garbage(f"must be true or false, not {text[:40]!r}")
                 if data and self.online is not True:
                     self.reconnected(now)  # the device's new session has lost our commands
                 self.online = data
-            elif kind == "event":
+            elif kind == EVENT_TOPIC:
                 if not isinstance(data, dict) or not isinstance(data.get("event"), str):
                     raise Garbage('must be a JSON object with a string "event"')
-                self.events.append(data)
-                if data["event"] == "rejected" and data.get("topic") in COMMANDS:
-                    log.error("site %s: the device refused our %s: %s", self.site,
-                              data["topic"], data.get("reason"))
+                self._event(data)
             else:
                 raise Garbage("unknown topic")
         except Garbage as e:
             self._garbage(kind, str(e))
-        if kind == "online" or self.health(now) != health:  # not on every state: many sites
+        if kind == ONLINE_TOPIC or self.health(now) != health:  # not on every state: many sites
             self.notify()
+
+    def _event(self, data: dict) -> None:
+        """A device event, in the log (the host keeps none): our own commands refused are
+        errors, trouble on the bus warnings, the rest (a TWC joined, a VIN read) info."""
+        kind = data["event"]
+        if kind == "rejected" and data.get("topic") in (SITE_TOPIC, SCHEDULE_TOPIC):
+            log.error("site %s: the device refused our %s: %s", self.site, data["topic"],
+                      data.get("reason"))
+            return
+        detail = ", ".join(f"{k} {v}" for k, v in data.items() if k != "event")
+        log.log(logging.WARNING if kind in TROUBLE else logging.INFO, "site %s: device: %s%s",
+                self.site, kind, detail and f" ({detail})")
 
     def _garbage(self, kind: str, reason: str) -> None:
         self.garbage += 1

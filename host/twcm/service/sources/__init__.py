@@ -18,12 +18,13 @@ import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-ROLES = ("generation", "consumption", "grid", "battery")
+Role = Literal["generation", "consumption", "grid", "battery"]
 """What a source can be used for; each role covers some fields of a Reading (ROLE_FIELDS)."""
+ROLES: tuple[Role, ...] = get_args(Role)
 
 ROLE_FIELDS: dict[str, tuple[str, ...]] = {
     "generation": ("generation_w",),

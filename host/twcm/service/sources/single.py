@@ -3,16 +3,15 @@ config says which role the value plays, a scale, where in JSON the value is, and
 hass and openhab a token."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from twcm.service.sources import Reading
+from twcm.service.sources import Reading, Role
 from twcm.service.sources.http import HttpOptions
 from twcm.service.sources.secrets import EnvName, SecretOptions
 from twcm.service.sources.values import parse_path
 
-Role = Literal["generation", "consumption", "grid", "battery"]
 FIELD = {"generation": "generation_w", "consumption": "consumption_w",
          "grid": "grid_import_w", "battery": "battery_w"}
 """The Reading field a single-value source fills, by its role."""
