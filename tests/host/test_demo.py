@@ -16,12 +16,14 @@ from twc.ticks import ticks_ms
 from twcm.cli import main
 from twcm.demo.app import Options, site_config
 from twcm.demo.device import SimDevice
+from twcm.demo.events import event_words, words
 from twcm.demo.scenario import HOUR_S, Scenario, timeline
 from twcm.mqtt import parse_broker
 from twcm.service.policy import GreenSettings
 
 LINE = re.compile(r"^(\d\d):(\d\d) sun (\d+) W .*\| lease (\d+|none)\b.*"
                   r"\| device (\w+) (\d+) A \| (.*)$")
+JOINED = re.compile(r"^\d\d:\d\d TWC [0-9A-F]{4} joined$", re.M)
 
 
 def _demo(*args: str) -> tuple[str, list[tuple[float, int | None, str, list[int]]]]:
@@ -44,7 +46,7 @@ def _demo(*args: str) -> tuple[str, list[tuple[float, int | None, str, list[int]
 
 def test_the_car_starts_charging_when_the_sun_comes_up():
     out, rows = _demo("--speed", "1200", "--start", "05:00", "--duration", "18")
-    assert out.count("event: joined TWC") == 3
+    assert len(JOINED.findall(out)) == 3
     assert "a car arrives at TWC" in out
     night = [r for r in rows if 5.3 <= r[0] < 6.5]  # before sunrise, once the site loop turned
     day = [r for r in rows if r[0] >= 10]
@@ -57,7 +59,7 @@ def test_the_car_starts_charging_when_the_sun_comes_up():
 
 def test_charging_stops_when_the_sun_goes_down():
     out, rows = _demo("--speed", "1500", "--start", "13:00", "--duration", "16", "--slaves", "1")
-    assert out.count("event: joined TWC") == 1
+    assert len(JOINED.findall(out)) == 1
     afternoon = [r for r in rows if r[0] < 16]
     evening = [r for r in rows if r[0] >= 19]
     assert afternoon and evening, out
@@ -94,6 +96,13 @@ def test_the_device_joins_its_slaves_and_follows_a_lease(tmp_path: Path):
     assert view.twcs[0].state in ("starting", "charging")
     run(4)  # the lease (5 s) ran out: the device is on its own again
     assert (device.view().source, device.view().twcs[0].offer) == ("fallback", 0)
+    # The events, in words: the master's and the leases' (through MqttLink's log).
+    ids = [f"{s.id:04X}" for s in device.slaves]
+    assert [f"TWC {i} joined" for i in ids] == [x for x in lines if x.endswith("joined")]
+    assert [x for x in lines if "lease" in x] == [
+        "the lease sets the site limit now: 10 A (was the fallback)",
+        "the lease expired: the host sent no new one in time",
+        "back to the fallback 0 A (after the lease)"]
 
 
 def test_cars_arrive_and_leave_once_each_in_simulated_time():
@@ -148,3 +157,25 @@ def test_the_demo_serves_the_web_page_and_takes_charge_now():
     finally:
         p.terminate()
         p.wait(10)
+
+
+def test_events_are_worded_for_a_person():
+    assert words('event: {"event":"slave_joined","twc":"1A2B"}') == "TWC 1A2B joined"
+    assert words('event: {"event":"lease_expired"}') == \
+        "the lease expired: the host sent no new one in time"
+    assert words('event: {"event":"fallback_entered","amps":0,"previous":"lease",'
+                 '"source":"fallback"}') == "back to the fallback 0 A (after the lease)"
+    assert words('event: {"event":"source_changed","amps":16,"previous":"lease",'
+                 '"source":"schedule"}') == \
+        "the schedule sets the site limit now: 16 A (was the lease)"
+    assert words('event: {"event":"rejected","topic":"limit/set","reason":"amps must be '
+                 '0-32, not 40"}') == "command limit/set refused: amps must be 0-32, not 40"
+    assert event_words({"event": "lease_expired", "twc": "1A2B"}) == \
+        "the lease capping TWC 1A2B expired"
+    assert event_words({"event": "session_end", "twc": "1A2B"}) == \
+        "the car on TWC 1A2B stopped drawing: its charging session ended"
+    # One the formatter does not know yet, and lines that are not events, as they are.
+    assert event_words({"event": "new_kind", "twc": "1A2B", "x": 1}) == \
+        "event new_kind: twc 1A2B, x 1"
+    for line in ("MQTT: connected to mqtt://127.0.0.1:1883", "event: not json"):
+        assert words(line) == line

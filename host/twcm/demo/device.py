@@ -10,6 +10,7 @@ are twc.ticks.ticks_ms(), the clock MqttLink stamps incoming commands with.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from queue import Empty, SimpleQueue
 from twc import proto
 from twc.master import Master
 from twc.share import Limits
+from twc.state import event_json
+from twcm.demo.events import event_words, words
 from twcm.master.mqtt_link import MqttLink
 from twcm.mqtt import Broker
 from twcm.sim.bus import Bus
@@ -60,8 +63,8 @@ def _now_ms() -> int:
 class SimDevice:
     """`start()` the bus thread and the MQTT link, `stop()` both; `plug()` from any thread.
 
-    log(line) gets the master's and the leases' events and the link's news; it is called
-    from the bus thread and paho's.
+    log(line) gets the master's and the leases' events, in words (twcm.demo.events), and
+    the link's news; it is called from the bus thread and paho's.
     """
 
     def __init__(self, slaves: int, limits: Limits, broker: Broker, site: str,
@@ -76,7 +79,8 @@ class SimDevice:
         self.slaves = [self.bus.add_slave(seed=i, kwh=1200.0 * (i + 1),
                                           car=Car(vin=VINS[i], soc=SOCS[i]))
                        for i in range(slaves)]
-        self.link = MqttLink(self.master, broker, site, state_dir, log)
+        self.link = MqttLink(self.master, broker, site, state_dir,
+                             lambda line: log(words(line)))
         self._plugs: SimpleQueue[tuple[int, bool]] = SimpleQueue()
         self._running = threading.Event()
         self._thread = threading.Thread(target=self._run, name="twcm demo bus", daemon=True)
@@ -120,7 +124,8 @@ class SimDevice:
             time.sleep(PASS_S)
 
     def _event(self, kind: str, twc_id: int | None, detail: object) -> None:
-        self.log(f"event: {kind}" + (f" TWC {twc_id:04X}" if twc_id is not None else ""))
+        """A master event, as the device publishes it, in words."""
+        self.log(event_words(json.loads(event_json(kind, twc_id))))
 
     def view(self) -> DeviceView:
         """A snapshot, read from another thread: each figure is current, together they
