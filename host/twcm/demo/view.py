@@ -26,25 +26,27 @@ EVENTS = 8  # events the live view keeps on screen
 
 @dataclass(frozen=True)
 class Frame:
-    """The figures of one update."""
+    """The figures of one update: the meters as the site loop last read them (the
+    consumption includes the cars), the policy's decision, the device now."""
 
     clock: str  # simulated time of day, HH:MM
     generation_w: float | None
     consumption_w: float | None
+    grid_import_w: float | None  # negative while exporting
     lease: int | None  # amps the host leases; None: no lease, the device is on its own
     claim: str | None  # the policy's claim that set them: green, default, ...
     reason: str  # the policy's words
     device: DeviceView
 
-    @property
-    def surplus_w(self) -> float | None:
-        if self.generation_w is None or self.consumption_w is None:
-            return None
-        return self.generation_w - self.consumption_w
-
 
 def _w(value: float | None) -> str:
     return "? W" if value is None else f"{value:.0f} W"
+
+
+def _grid(value: float | None) -> str:
+    if value is None:
+        return "? W"
+    return f"export {-value:.0f} W" if value < 0 else f"import {value:.0f} W"
 
 
 def _lease(frame: Frame) -> str:
@@ -56,9 +58,9 @@ def line(frame: Frame) -> str:
     d = frame.device
     twcs = " | ".join(f"TWC {t.id} {t.state} offer {t.offer} A draws {t.draws:.1f} A "
                       f"car {t.car}" for t in d.twcs)
-    return (f"{frame.clock} sun {_w(frame.generation_w)} house {_w(frame.consumption_w)} "
-            f"surplus {_w(frame.surplus_w)} | lease {_lease(frame)}: {frame.reason} | "
-            f"device {d.source} {d.limit} A | {twcs}")
+    return (f"{frame.clock} sun {_w(frame.generation_w)} use {_w(frame.consumption_w)} "
+            f"(cars {_w(d.cars_w)}) grid {_grid(frame.grid_import_w)} | "
+            f"lease {_lease(frame)}: {frame.reason} | device {d.source} {d.limit} A | {twcs}")
 
 
 class PlainView:
@@ -125,8 +127,9 @@ class LiveView:
         site.add_row("setup", self.about)
         site.add_row("time", frame.clock)
         site.add_row("sun", _w(frame.generation_w))
-        site.add_row("house", _w(frame.consumption_w))
-        site.add_row("surplus", _w(frame.surplus_w))
+        site.add_row("use", f"{_w(frame.consumption_w)}  (the house and the cars, which "
+                     f"draw {_w(d.cars_w)})")
+        site.add_row("grid", _grid(frame.grid_import_w))
         site.add_row("lease", f"{_lease(frame)}  (claim: {frame.claim or '-'})")
         site.add_row("why", frame.reason)
         broker = "connected" if d.connected else "offline"
