@@ -228,7 +228,7 @@ def _frame(clock: str) -> Frame:
                  DeviceView("lease", 16, True, (twc,), 3450.0))
 
 
-def test_both_views_show_the_meters():
+def test_both_views_show_the_simulated_time_and_the_meters():
     out = io.StringIO()
     with PlainView("about", lambda: "13:37", 0.0, out) as plain:
         plain.event("TWC C53E joined")
@@ -244,6 +244,8 @@ def test_both_views_show_the_meters():
         live.event("TWC C53E joined")
         live.show(_frame("13:38"))
     shown = screen.getvalue()
+    assert "twcm demo: 13:38 (simulated time)" in shown
+    assert time.strftime("%H:%M") not in shown.replace("13:37", "").replace("13:38", "")
     assert "13:37 TWC C53E joined" in shown
     assert "3900 W  (the house and the cars, which draw 3450 W)" in shown
     assert "export 2100 W" in shown

@@ -97,14 +97,16 @@ class PlainView:
 
 
 class LiveView:
-    """A panel redrawn in place: the site, the TWCs, the latest events."""
+    """A panel redrawn in place, the simulated time in its title: the site, the TWCs,
+    the latest events."""
 
     def __init__(self, about: str, clock: Callable[[], str],
                  console: Console | None = None) -> None:
         self.about = about
         self.clock = clock
         self._events: deque[str] = deque(maxlen=EVENTS)  # appended to from any thread
-        self._live = Live(self._panel("starting ..."), console=console, refresh_per_second=4)
+        self._live = Live(self._panel("starting ...", clock()), console=console,
+                          refresh_per_second=4)
 
     def __enter__(self) -> LiveView:
         self._live.start()
@@ -125,7 +127,6 @@ class LiveView:
         site.add_column(style="bold")
         site.add_column()
         site.add_row("setup", self.about)
-        site.add_row("time", frame.clock)
         site.add_row("sun", _w(frame.generation_w))
         site.add_row("use", f"{_w(frame.consumption_w)}  (the house and the cars, which "
                      f"draw {_w(d.cars_w)})")
@@ -141,8 +142,9 @@ class LiveView:
             twcs.add_row(t.id, t.state if t.joined else "not joined yet", f"{t.offer} A",
                          f"{t.draws:.1f} A", t.car)
         events = "\n".join(self._events) or "-"
-        return self._panel(Group(site, twcs, Panel(events, title="events")))
+        return self._panel(Group(site, twcs, Panel(events, title="events")), frame.clock)
 
     @staticmethod
-    def _panel(body: RenderableType) -> Panel:
-        return Panel(body, title="twcm demo", subtitle="Ctrl-C to stop")
+    def _panel(body: RenderableType, clock: str) -> Panel:
+        return Panel(body, title=f"twcm demo: {clock} (simulated time)",
+                     subtitle="Ctrl-C to stop")
