@@ -136,6 +136,8 @@ def test_the_device_joins_its_slaves_and_follows_a_lease(tmp_path: Path):
     assert view.cars_w == pytest.approx(car.amps * 230) and car.amps > 1
     run(4)  # the lease (5 s) ran out: the device is on its own again
     assert (device.view().source, device.view().twcs[0].offer) == ("fallback", 0)
+    car.stored_wh = car.battery_wh
+    assert device.view().twcs[0].car == "full"
     # The events, in words: the master's and the leases' (through MqttLink's log).
     ids = [f"{s.id:04X}" for s in device.slaves]
     assert [f"TWC {i} joined" for i in ids] == [x for x in lines if x.endswith("joined")]
