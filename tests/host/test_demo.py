@@ -3,6 +3,7 @@ simulated solar day, as a user runs it (a subprocess, output not a terminal), an
 parts on their own."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -11,17 +12,25 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+from rich.console import Console
+
 from twc.share import Limits
 from twc.ticks import ticks_ms
 from twcm.cli import main
 from twcm.demo.app import Options, site_config
-from twcm.demo.device import SimDevice
+from twcm.demo.device import DeviceView, SimDevice, Twc
+from twcm.demo.events import event_words, words
 from twcm.demo.scenario import HOUR_S, Scenario, timeline
+from twcm.demo.view import Frame, LiveView, PlainView
 from twcm.mqtt import parse_broker
 from twcm.service.policy import GreenSettings
 
 LINE = re.compile(r"^(\d\d):(\d\d) sun (\d+) W .*\| lease (\d+|none)\b.*"
                   r"\| device (\w+) (\d+) A \| (.*)$")
+METERS = re.compile(r"^\d\d:\d\d sun (\d+) W use (\d+) W \(cars (\d+) W\) "
+                    r"grid (import|export) (\d+) W \|")
+JOINED = re.compile(r"^\d\d:\d\d TWC [0-9A-F]{4} joined$", re.M)
 
 
 def _demo(*args: str) -> tuple[str, list[tuple[float, int | None, str, list[int]]]]:
@@ -44,7 +53,7 @@ def _demo(*args: str) -> tuple[str, list[tuple[float, int | None, str, list[int]
 
 def test_the_car_starts_charging_when_the_sun_comes_up():
     out, rows = _demo("--speed", "1200", "--start", "05:00", "--duration", "18")
-    assert out.count("event: joined TWC") == 3
+    assert len(JOINED.findall(out)) == 3
     assert "a car arrives at TWC" in out
     night = [r for r in rows if 5.3 <= r[0] < 6.5]  # before sunrise, once the site loop turned
     day = [r for r in rows if r[0] >= 10]
@@ -57,12 +66,42 @@ def test_the_car_starts_charging_when_the_sun_comes_up():
 
 def test_charging_stops_when_the_sun_goes_down():
     out, rows = _demo("--speed", "1500", "--start", "13:00", "--duration", "16", "--slaves", "1")
-    assert out.count("event: joined TWC") == 1
+    assert len(JOINED.findall(out)) == 1
     afternoon = [r for r in rows if r[0] < 16]
     evening = [r for r in rows if r[0] >= 19]
     assert afternoon and evening, out
     assert any(offers[0] >= 6 for _, _, _, offers in afternoon), afternoon
     assert all(lease == 0 and offers == [0] for _, lease, _, offers in evening), evening
+
+
+def _meters(out: str) -> list[tuple[int, int, int, int, int]]:
+    """Each line's (sun, use, cars, grid import) W, and the first car's charge in %."""
+    rows = []
+    for line in out.splitlines():
+        m, soc = METERS.match(line), re.search(r"car (\d+) %", line)
+        if m and soc:
+            sun, use, cars, way, grid = m.groups()
+            rows.append((int(sun), int(use), int(cars),
+                         int(grid) if way == "import" else -int(grid), int(soc.group(1))))
+    return rows
+
+
+def test_the_meter_counts_the_cars_and_their_batteries_fill_in_demo_time():
+    """Consumption is the house and the cars, grid = consumption - generation; and over
+    five sped-up hours the cars' batteries gain what they drew in demo time."""
+    out, _ = _demo("--speed", "1200", "--start", "10:00", "--duration", "15", "--slaves", "2")
+    meters = _meters(out)
+    assert len(meters) >= 20, out
+    assert all(grid == pytest.approx(use - sun, abs=1) for sun, use, _, grid, _ in meters)
+    # The reading the line shows may be up to ~2 s older than the cars' draw on it (the
+    # source reads every second, the site loop turns every 0.5 s): it counted a draw
+    # the cars had within the last 3 s of lines (0.5 s apart), and the house on top.
+    cars = [m[2] for m in meters]
+    lows = [(use, min(cars[max(0, i - 6):i + 1])) for i, (_, use, *_) in enumerate(meters)]
+    assert sum(low > 1000 for _, low in lows) >= 10, out
+    assert all(use >= low + 298 for use, low in lows), lows
+    socs = [m[4] for m in meters]  # the first car's (TWC C53E, shown first)
+    assert socs[0] == 35 and socs[-1] >= 40, socs
 
 
 def test_the_device_joins_its_slaves_and_follows_a_lease(tmp_path: Path):
@@ -85,6 +124,7 @@ def test_the_device_joins_its_slaves_and_follows_a_lease(tmp_path: Path):
     assert (view.source, view.limit) == ("fallback", 0)
     assert [t.offer for t in view.twcs] == [0, 0]
     assert [t.car for t in view.twcs] == ["35 %", "none"]
+    assert view.cars_w == 0
     assert device.link.hub.command("twcm/t/limit/set", b'{"amps": 10, "ttl_s": 5}',
                                    ticks_ms(), int(time.time()))
     run(2.5)
@@ -92,8 +132,19 @@ def test_the_device_joins_its_slaves_and_follows_a_lease(tmp_path: Path):
     assert (view.source, view.limit) == ("lease", 10)
     assert [t.offer for t in view.twcs] == [10, 0]
     assert view.twcs[0].state in ("starting", "charging")
+    car = device.slaves[0].car
+    assert view.cars_w == pytest.approx(car.amps * 230) and car.amps > 1
     run(4)  # the lease (5 s) ran out: the device is on its own again
     assert (device.view().source, device.view().twcs[0].offer) == ("fallback", 0)
+    car.stored_wh = car.battery_wh
+    assert device.view().twcs[0].car == "full"
+    # The events, in words: the master's and the leases' (through MqttLink's log).
+    ids = [f"{s.id:04X}" for s in device.slaves]
+    assert [f"TWC {i} joined" for i in ids] == [x for x in lines if x.endswith("joined")]
+    assert [x for x in lines if "lease" in x] == [
+        "the lease sets the site limit now: 10 A (was the fallback)",
+        "the lease expired: the host sent no new one in time",
+        "back to the fallback 0 A (after the lease)"]
 
 
 def test_cars_arrive_and_leave_once_each_in_simulated_time():
@@ -113,6 +164,7 @@ def test_the_policy_runs_as_fast_as_the_day_but_not_faster_than_the_cars():
     assert green.start_delay_s == real.start_delay_s / 10 > 0
     assert green.stop_delay_s == real.stop_delay_s / 10 > 0
     assert green.change_interval_s == max(2.0, real.change_interval_s / 10)
+    assert site_config(Options()).settings().green.subtract_charger_load  # the cars metered
     fast = site_config(Options(speed=1000))
     assert fast.settings().green.change_interval_s == 2.0  # not 0.03 s: cars take seconds
     assert fast.interval_s == 0.5
@@ -148,3 +200,54 @@ def test_the_demo_serves_the_web_page_and_takes_charge_now():
     finally:
         p.terminate()
         p.wait(10)
+
+
+def test_events_are_worded_for_a_person():
+    assert words('event: {"event":"slave_joined","twc":"1A2B"}') == "TWC 1A2B joined"
+    assert words('event: {"event":"lease_expired"}') == \
+        "the lease expired: the host sent no new one in time"
+    assert words('event: {"event":"fallback_entered","amps":0,"previous":"lease",'
+                 '"source":"fallback"}') == "back to the fallback 0 A (after the lease)"
+    assert words('event: {"event":"source_changed","amps":16,"previous":"lease",'
+                 '"source":"schedule"}') == \
+        "the schedule sets the site limit now: 16 A (was the lease)"
+    assert words('event: {"event":"rejected","topic":"limit/set","reason":"amps must be '
+                 '0-32, not 40"}') == "command limit/set refused: amps must be 0-32, not 40"
+    assert event_words({"event": "lease_expired", "twc": "1A2B"}) == \
+        "the lease capping TWC 1A2B expired"
+    assert event_words({"event": "session_end", "twc": "1A2B"}) == \
+        "the car on TWC 1A2B stopped drawing: its charging session ended"
+    # One the formatter does not know yet, and lines that are not events, as they are.
+    assert event_words({"event": "new_kind", "twc": "1A2B", "x": 1}) == \
+        "event new_kind: twc 1A2B, x 1"
+    for line in ("MQTT: connected to mqtt://127.0.0.1:1883", "event: not json"):
+        assert words(line) == line
+
+
+def _frame(clock: str) -> Frame:
+    twc = Twc("C53E", True, "charging", 16, 15.0, "41 %")
+    return Frame(clock, 6000.0, 3900.4, -2099.6, 16, "green", "green: because",
+                 DeviceView("lease", 16, True, (twc,), 3450.0))
+
+
+def test_both_views_show_the_simulated_time_and_the_meters():
+    out = io.StringIO()
+    with PlainView("about", lambda: "13:37", 0.0, out) as plain:
+        plain.event("TWC C53E joined")
+        plain.show(_frame("13:37"))
+    text = out.getvalue()
+    assert "13:37 TWC C53E joined\n" in text
+    assert ("13:37 sun 6000 W use 3900 W (cars 3450 W) grid export 2100 W | lease 16 A: "
+            "green: because | device lease 16 A | TWC C53E charging offer 16 A draws "
+            "15.0 A car 41 %\n") in text
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    with LiveView("about", lambda: "13:37", console) as live:
+        live.event("TWC C53E joined")
+        live.show(_frame("13:38"))
+    shown = screen.getvalue()
+    assert "twcm demo: 13:38 (simulated time)" in shown
+    assert time.strftime("%H:%M") not in shown.replace("13:37", "").replace("13:38", "")
+    assert "13:37 TWC C53E joined" in shown
+    assert "3900 W  (the house and the cars, which draw 3450 W)" in shown
+    assert "export 2100 W" in shown

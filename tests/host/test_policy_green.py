@@ -57,7 +57,7 @@ def test_start_waits_for_the_start_delay():
     assert run(tr, [(0, 10), (30, 10), (59, 10)]) == [0, 0, 0]
     claim = tr.update(60, w(10), VP)
     assert claim.amps == 9  # 10 A surplus, 1 A kept in reserve
-    assert claim.reason == "surplus 2300 W = 10.0 A, started at 9 A"
+    assert claim.reason == "surplus 2300 W ÷ 230 V (volts × phases) = 10.0 A, started at 9 A"
 
 
 def test_start_delay_restarts_when_surplus_dips():
@@ -78,13 +78,14 @@ def test_stop_only_after_the_stop_delay():
     assert run(tr, [(10, 2), (100, 2)]) == [6, 6]  # dropped to the minimum at once
     claim = tr.update(250, w(2), VP)
     assert claim.amps == 6
-    assert claim.reason.startswith("surplus 460 W = 2.0 A, charging 6 A, importing: grid "
-                                   "allowance ")
+    assert claim.reason.startswith("surplus 460 W ÷ 230 V (volts × phases) = 2.0 A, "
+                                   "charging 6 A, importing: grid allowance ")
     assert claim.reason.endswith(" Wh left, below 1380 W: stops in 60 s unless it recovers")
     assert run(tr, [(309, 2)]) == [6]
     claim = tr.update(310, w(2), VP)
     assert claim.amps == 0
-    assert claim.reason == "surplus 460 W = 2.0 A: below 1380 W for 300 s, stopped"
+    assert claim.reason == ("surplus 460 W ÷ 230 V (volts × phases) = 2.0 A: below 1380 W "
+                            "for 300 s, stopped")
 
 
 def test_cloud_shorter_than_stop_delay_does_not_stop():
@@ -177,11 +178,16 @@ def test_the_cars_shortfall_is_made_up_within_a_cap():
     tr = stepper(start_delay_s=0, change_interval_s=0, deadband_amps=0)
     run(tr, [(0, 10.2)])
     assert tr.amps == 10
-    assert tr.update(5, w(10.2), VP, drawn_amps=8.9).amps == 11  # 11.3 A
+    claim = tr.update(5, w(10.2), VP, drawn_amps=8.9)
+    assert claim.amps == 11
+    assert claim.reason == ("surplus 2346 W ÷ 230 V (volts × phases) = 10.2 A + 1.1 A the cars "
+                            "draw below their offer = 11.3 A, charging 11 A")
     # Unknown draw: nothing is made up.
     tr2 = stepper(start_delay_s=0, change_interval_s=0, deadband_amps=0)
     run(tr2, [(0, 10.2)])
-    assert tr2.update(5, w(10.2), VP, drawn_amps=None).amps == 10
+    claim = tr2.update(5, 3 * w(10.2), 3 * VP, drawn_amps=None)  # on three phases
+    assert claim.amps == 10
+    assert claim.reason.startswith("surplus 7038 W ÷ 690 V (volts × phases) = 10.2 A, ")
     # A car that takes far less (full, or its own limit): at most 1.5 A more.
     tr3 = stepper(start_delay_s=0, change_interval_s=0, deadband_amps=0)
     run(tr3, [(0, 10.2)])

@@ -70,7 +70,8 @@ def test_the_service_leases_what_the_policy_decides_and_records_it(tmp_path, dev
         log = "".join(service.lines)
         decided = re.search(r"site sun: (\d+) A: green: surplus 19500 W", log)
         assert decided and int(decided.group(1)) == 20  # what the policy decided, clamped
-        assert re.search(r"site cloud: 0 A: green: surplus -500 W = -2\.\d A: below", log)
+        assert re.search(r"site cloud: 0 A: green: surplus -500 W ÷ \d+ V \(volts × phases\) "
+                         r"= -2\.\d A: below", log)
         assert "site dark: no lease (device on its own): default: tracking green energy: " \
                "no surplus reading" in log
         # A device publishing garbage changes nothing; the leases go on.

@@ -54,6 +54,27 @@ def test_counts_energy_and_stops_when_full():
     assert car.amps == 0  # a full car draws nothing
 
 
+def test_real_time_by_default_and_speed_fills_the_battery_faster():
+    """At speed 1 the battery gets what the draw gives in the time passed in; at speed
+    60 sixty times that, with the same draw, and it still stops when full."""
+    real, fast = Car(soc=0.5), Car(soc=0.5, speed=60)
+    real.plug()
+    fast.plug()
+    real_wh = run(real, 16, 0, 60_000)
+    fast_wh = run(fast, 16, 0, 60_000)
+    assert real.amps == fast.amps == pytest.approx(draw_for(16, 32))
+    # ~14.1 A x 230 V for ~53 s of a minute (ramp first): ~48 Wh, 2.9 kWh at x60.
+    assert 40 < real_wh < 55
+    assert fast_wh == pytest.approx(60 * real_wh)
+    assert real.stored_wh == pytest.approx(37_500 + real_wh)
+    assert fast.stored_wh == pytest.approx(37_500 + fast_wh)
+    # 16 more minutes: 16 h at x60, enough at 3.2 kW for the 37.5 kWh left.
+    run(real, 16, 60_100, 1_020_000)
+    run(fast, 16, 60_100, 1_020_000)
+    assert fast.full and fast.amps == 0
+    assert not real.full and real.amps > 0
+
+
 def test_unplug_and_cut_drop_the_draw_at_once():
     car = Car()
     car.plug()
@@ -82,3 +103,5 @@ def test_rejects_bad_options():
         Car(soc=1.5)
     with pytest.raises(ValueError):
         Car(vin="SHORT")
+    with pytest.raises(ValueError):
+        Car(speed=0)

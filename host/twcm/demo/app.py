@@ -28,6 +28,7 @@ from twcm.demo.view import Frame, LiveView, PlainView
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
 from twcm.mqtt import parse_broker
 from twcm.service.policy import GreenSettings
+from twcm.service.sources.integrations.sim import Sim
 from twcm.service.site import SiteLoop
 
 SITE = "demo"
@@ -84,10 +85,19 @@ def site_config(o: Options) -> SiteConfig:
         "name": SITE,
         "max_amps": o.wiring_max_amps_all,
         "interval_s": max(MIN_INTERVAL_S, interval_s / o.speed),
-        "policy": {"green": fast},
+        # The sim meter's consumption includes the cars (run() adds their draw to it).
+        "policy": {"green": {**fast, "subtract_charger_load": True}},
         "source": {"type": "sim", "peak_w": PEAK_W, "speed": float(o.speed),
                    "start": o.start},
     })
+
+
+def _meter(site: SiteLoop) -> Sim:
+    """The site's "sim" source: the meter the cars' draw is added to, as a consumption
+    meter whose circuit includes the Wall Connectors sees it."""
+    (feed,) = site.meters.feeds
+    assert isinstance(feed.source, Sim)
+    return feed.source
 
 
 def _free_port() -> int:
@@ -107,7 +117,8 @@ async def _animate(o: Options, clock: DayClock, site: SiteLoop, device: SimDevic
             view.event(f"a car arrives at {twc}" if plug.plugged else f"the car at {twc} leaves")
         r, d = site.reading, site.decision
         view.show(Frame(clock.hhmm(), None if r is None else r.generation_w,
-                        None if r is None else r.consumption_w, site.sent,
+                        None if r is None else r.consumption_w,
+                        None if r is None else r.grid_import_w, site.sent,
                         d.set_by.source if d and d.set_by else None,
                         d.reason if d else "waiting for the first turn", device.view()))
         await asyncio.sleep(UPDATE_S)
@@ -154,7 +165,8 @@ async def run(o: Options) -> int:
         limits = Limits(o.wiring_max_amps_all, o.wiring_max_amps_per_twc, FALLBACK_AMPS)
         with view, TemporaryDirectory(prefix="twcm-demo-") as state_dir:
             device = SimDevice(o.slaves, limits, parse_broker(broker.url, None), SITE,
-                               Path(state_dir), view.event)
+                               Path(state_dir), view.event, o.speed)
+            _meter(site).add_load(device.cars_w)
             device.start()
             link = DeviceLink(broker.url, [site.link])
             tasks = [asyncio.create_task(link.run(), name="device link"),

@@ -6,10 +6,12 @@ the same Hub on paho that `twcm master --broker` uses. The bus loop runs in a th
 its own, as on the ESP32, in real time.
 
 The bus clock is the monotonic clock in ms, so that the master's ticks (bus.master_now)
-are twc.ticks.ticks_ms(), the clock MqttLink stamps incoming commands with.
+are twc.ticks.ticks_ms(), the clock MqttLink stamps incoming commands with. The cars'
+batteries fill at the demo's speed (twcm.sim.car), so that they keep pace with its day.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +22,8 @@ from queue import Empty, SimpleQueue
 from twc import proto
 from twc.master import Master
 from twc.share import Limits
+from twc.state import event_json
+from twcm.demo.events import event_words, words
 from twcm.master.mqtt_link import MqttLink
 from twcm.mqtt import Broker
 from twcm.sim.bus import Bus
@@ -40,7 +44,7 @@ class Twc:
     state: str  # the state it reports: ready, charging, ...
     offer: int  # amps the master offers it
     draws: float  # amps it reports its car draws
-    car: str  # "none", or the car's charge, e.g. "41 %"
+    car: str  # "none", the car's charge, e.g. "41 %", or "full"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class DeviceView:
     limit: int  # the site limit in force, amps
     connected: bool  # to the broker
     twcs: tuple[Twc, ...]
+    cars_w: float  # what the cars draw together, watts (see SimDevice.cars_w)
 
 
 def _now_ms() -> int:
@@ -60,12 +65,13 @@ def _now_ms() -> int:
 class SimDevice:
     """`start()` the bus thread and the MQTT link, `stop()` both; `plug()` from any thread.
 
-    log(line) gets the master's and the leases' events and the link's news; it is called
-    from the bus thread and paho's.
+    log(line) gets the master's and the leases' events, in words (twcm.demo.events), and
+    the link's news; it is called from the bus thread and paho's. speed: the cars'
+    batteries fill this many times faster than they draw.
     """
 
     def __init__(self, slaves: int, limits: Limits, broker: Broker, site: str,
-                 state_dir: Path, log: Callable[[str], None]) -> None:
+                 state_dir: Path, log: Callable[[str], None], speed: float = 1.0) -> None:
         if not 1 <= slaves <= len(VINS):
             raise ValueError(f"slaves must be 1-{len(VINS)}, not {slaves}")
         self.log = log
@@ -74,9 +80,10 @@ class SimDevice:
                              on_event=self._event)
         self.bus.attach_master(self.master)
         self.slaves = [self.bus.add_slave(seed=i, kwh=1200.0 * (i + 1),
-                                          car=Car(vin=VINS[i], soc=SOCS[i]))
+                                          car=Car(vin=VINS[i], soc=SOCS[i], speed=speed))
                        for i in range(slaves)]
-        self.link = MqttLink(self.master, broker, site, state_dir, log)
+        self.link = MqttLink(self.master, broker, site, state_dir,
+                             lambda line: log(words(line)))
         self._plugs: SimpleQueue[tuple[int, bool]] = SimpleQueue()
         self._running = threading.Event()
         self._thread = threading.Thread(target=self._run, name="twcm demo bus", daemon=True)
@@ -120,7 +127,13 @@ class SimDevice:
             time.sleep(PASS_S)
 
     def _event(self, kind: str, twc_id: int | None, detail: object) -> None:
-        self.log(f"event: {kind}" + (f" TWC {twc_id:04X}" if twc_id is not None else ""))
+        """A master event, as the device publishes it, in words."""
+        self.log(event_words(json.loads(event_json(kind, twc_id))))
+
+    def cars_w(self) -> float:
+        """What the cars draw now, watts: what a meter on the Wall Connectors' circuit
+        sees (not what the TWCs report: an idle one reports 0.25 A). Any thread."""
+        return sum(s.car.amps * s.volts * s.phases for s in self.slaves)
 
     def view(self) -> DeviceView:
         """A snapshot, read from another thread: each figure is current, together they
@@ -129,7 +142,8 @@ class SimDevice:
         twcs = []
         for sim in self.slaves:
             slot = slots.get(sim.id)
-            car = f"{sim.car.soc:.0%}".replace("%", " %") if sim.car.plugged else "none"
+            car = ("none" if not sim.car.plugged else "full" if sim.car.full
+                   else f"{sim.car.soc:.0%}".replace("%", " %"))
             if slot is None:
                 twcs.append(Twc(f"{sim.id:04X}", False, "-", 0, 0.0, car))
             else:
@@ -137,4 +151,5 @@ class SimDevice:
                 twcs.append(Twc(f"{slot.id:04X}", True, state, slot.offer,
                                 slot.actual_ca / 100, car))
         leases = self.link.leases
-        return DeviceView(leases.source, leases.amps, self.link.connected, tuple(twcs))
+        return DeviceView(leases.source, leases.amps, self.link.connected, tuple(twcs),
+                          self.cars_w())

@@ -26,25 +26,27 @@ EVENTS = 8  # events the live view keeps on screen
 
 @dataclass(frozen=True)
 class Frame:
-    """The figures of one update."""
+    """The figures of one update: the meters as the site loop last read them (the
+    consumption includes the cars), the policy's decision, the device now."""
 
     clock: str  # simulated time of day, HH:MM
     generation_w: float | None
     consumption_w: float | None
+    grid_import_w: float | None  # negative while exporting
     lease: int | None  # amps the host leases; None: no lease, the device is on its own
     claim: str | None  # the policy's claim that set them: green, default, ...
     reason: str  # the policy's words
     device: DeviceView
 
-    @property
-    def surplus_w(self) -> float | None:
-        if self.generation_w is None or self.consumption_w is None:
-            return None
-        return self.generation_w - self.consumption_w
-
 
 def _w(value: float | None) -> str:
     return "? W" if value is None else f"{value:.0f} W"
+
+
+def _grid(value: float | None) -> str:
+    if value is None:
+        return "? W"
+    return f"export {-value:.0f} W" if value < 0 else f"import {value:.0f} W"
 
 
 def _lease(frame: Frame) -> str:
@@ -56,9 +58,9 @@ def line(frame: Frame) -> str:
     d = frame.device
     twcs = " | ".join(f"TWC {t.id} {t.state} offer {t.offer} A draws {t.draws:.1f} A "
                       f"car {t.car}" for t in d.twcs)
-    return (f"{frame.clock} sun {_w(frame.generation_w)} house {_w(frame.consumption_w)} "
-            f"surplus {_w(frame.surplus_w)} | lease {_lease(frame)}: {frame.reason} | "
-            f"device {d.source} {d.limit} A | {twcs}")
+    return (f"{frame.clock} sun {_w(frame.generation_w)} use {_w(frame.consumption_w)} "
+            f"(cars {_w(d.cars_w)}) grid {_grid(frame.grid_import_w)} | "
+            f"lease {_lease(frame)}: {frame.reason} | device {d.source} {d.limit} A | {twcs}")
 
 
 class PlainView:
@@ -95,14 +97,16 @@ class PlainView:
 
 
 class LiveView:
-    """A panel redrawn in place: the site, the TWCs, the latest events."""
+    """A panel redrawn in place, the simulated time in its title: the site, the TWCs,
+    the latest events."""
 
     def __init__(self, about: str, clock: Callable[[], str],
                  console: Console | None = None) -> None:
         self.about = about
         self.clock = clock
         self._events: deque[str] = deque(maxlen=EVENTS)  # appended to from any thread
-        self._live = Live(self._panel("starting ..."), console=console, refresh_per_second=4)
+        self._live = Live(self._panel("starting ...", clock()), console=console,
+                          refresh_per_second=4)
 
     def __enter__(self) -> LiveView:
         self._live.start()
@@ -123,10 +127,10 @@ class LiveView:
         site.add_column(style="bold")
         site.add_column()
         site.add_row("setup", self.about)
-        site.add_row("time", frame.clock)
         site.add_row("sun", _w(frame.generation_w))
-        site.add_row("house", _w(frame.consumption_w))
-        site.add_row("surplus", _w(frame.surplus_w))
+        site.add_row("use", f"{_w(frame.consumption_w)}  (the house and the cars, which "
+                     f"draw {_w(d.cars_w)})")
+        site.add_row("grid", _grid(frame.grid_import_w))
         site.add_row("lease", f"{_lease(frame)}  (claim: {frame.claim or '-'})")
         site.add_row("why", frame.reason)
         broker = "connected" if d.connected else "offline"
@@ -138,8 +142,9 @@ class LiveView:
             twcs.add_row(t.id, t.state if t.joined else "not joined yet", f"{t.offer} A",
                          f"{t.draws:.1f} A", t.car)
         events = "\n".join(self._events) or "-"
-        return self._panel(Group(site, twcs, Panel(events, title="events")))
+        return self._panel(Group(site, twcs, Panel(events, title="events")), frame.clock)
 
     @staticmethod
-    def _panel(body: RenderableType) -> Panel:
-        return Panel(body, title="twcm demo", subtitle="Ctrl-C to stop")
+    def _panel(body: RenderableType, clock: str) -> Panel:
+        return Panel(body, title=f"twcm demo: {clock} (simulated time)",
+                     subtitle="Ctrl-C to stop")

@@ -6,6 +6,10 @@ the way the protocol notes describe real Teslas: a little under the offer
 2 A/s and following reductions within a couple of seconds. It integrates
 the energy it draws into its battery and stops drawing once the battery is
 full. Time is passed in (milliseconds); nothing here reads a clock.
+
+With `speed` above 1 the draw still follows the offer in the time passed in, but the
+battery fills `speed` times faster: for `twcm demo`, whose day runs sped up while the
+bus and the cars run in real time, so that a car fills over a sped-up afternoon.
 """
 from __future__ import annotations
 
@@ -29,14 +33,17 @@ class Car:
     """One car: its charger's maximum, its battery and its VIN.
 
     vin is 17 ASCII characters, or None for a car that does not tell it
-    (not a Tesla, or the TWC's car communication switched off).
+    (not a Tesla, or the TWC's car communication switched off). speed: the
+    battery fills this many times faster than the draw says (see above).
     """
 
     def __init__(self, max_amps: float = 32.0, battery_kwh: float = 75.0,
                  soc: float = 0.5, vin: str | None = None,
-                 ramp_up: float = 2.0, ramp_down: float = 12.0) -> None:
+                 ramp_up: float = 2.0, ramp_down: float = 12.0, speed: float = 1.0) -> None:
         if not 0.0 <= soc <= 1.0:
             raise ValueError("soc must be between 0 and 1")
+        if not speed > 0:
+            raise ValueError("speed must be above 0")
         if vin is not None and (len(vin) != 17 or not vin.isascii()):
             raise ValueError("a VIN is 17 ASCII characters")
         self.max_amps = max_amps
@@ -45,6 +52,7 @@ class Car:
         self.vin = vin
         self.ramp_up = ramp_up  # A/s
         self.ramp_down = ramp_down  # A/s
+        self.speed = speed
         self.plugged = False
         self.amps = 0.0  # what it draws now
         # True from the moment it starts drawing from nothing until it first
@@ -76,14 +84,15 @@ class Car:
         """Move on to now_ms under the given pilot offer; return the Wh drawn.
 
         The energy of the interval is counted at the draw it started with,
-        and goes into the battery; the caller's meter counts the same Wh.
+        times speed, and goes into the battery; the caller's meter counts the
+        same Wh.
         """
         last = self._last_ms
         self._last_ms = now_ms
         if last is None or now_ms <= last:
             return 0.0
         dt = (now_ms - last) / 1000.0
-        wh = self.amps * volts * phases * dt / 3600.0
+        wh = self.amps * volts * phases * dt * self.speed / 3600.0
         self.stored_wh = min(self.battery_wh, self.stored_wh + wh)
         if not self.plugged or self.full:
             self.cut()

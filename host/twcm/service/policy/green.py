@@ -152,7 +152,10 @@ class GreenTracker:
         flex = self.s.flex_w / volt_phases
         enough = avail + flex >= self.min_amps
         threshold = (self.min_amps - flex) * volt_phases
-        head = f"surplus {surplus:.0f} W = {avail:.1f} A"
+        amps = surplus / volt_phases
+        head = f"surplus {surplus:.0f} W ÷ {volt_phases:.0f} V (volts × phases) = {amps:.1f} A"
+        if avail - amps >= 0.05:
+            head += f" + {avail - amps:.1f} A the cars draw below their offer = {avail:.1f} A"
         if self.amps == 0:
             return self._idle(t, enough, avail, head, threshold)
         # Energy sums: any import counts in the balance; the import beyond

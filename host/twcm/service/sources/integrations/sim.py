@@ -4,11 +4,17 @@ The same time of day always gives the same readings: a sine-shaped day between s
 and sunset with passing clouds, and a house that cooks in the morning and the evening.
 With `speed` above 1 the simulated day runs that many times faster than the service's
 clock, to watch a whole day of green tracking in minutes.
+
+The house has no charger: consumption is the house alone, as a consumption meter sees it
+with the Wall Connectors on a circuit of their own. `Sim.add_load` counts more in it, as a
+meter whose circuit includes them would: `twcm demo` adds its simulated cars' draw, and
+says so to the policy (`subtract_charger_load`).
 """
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import Field, field_validator, model_validator
@@ -58,6 +64,11 @@ class Sim:
         else:
             hh, mm = o.start.split(":")
             self._start_s = int(hh) * 3600 + int(mm) * 60
+        self._loads: list[Callable[[], float]] = []
+
+    def add_load(self, watts: Callable[[], float]) -> None:
+        """Count watts() in the consumption from now on, called at each reading."""
+        self._loads.append(watts)
 
     def seconds_of_day(self, clock: float | None = None) -> float:
         """The simulated time of day in seconds, at the monotonic `clock` (default now)."""
@@ -65,7 +76,8 @@ class Sim:
         return (self._start_s + elapsed * self.o.speed) % DAY_S
 
     def at(self, s: float) -> tuple[float, float]:
-        """(generation W, consumption W) at `s` seconds into the simulated day."""
+        """(generation W, the house's own consumption W) at `s` seconds into the simulated
+        day: without the loads added."""
         o, hour = self.o, s / 3600
         day = (hour - o.sunrise_h) / (o.sunset_h - o.sunrise_h)
         sun = math.sin(math.pi * day) ** 1.5 if 0 < day < 1 else 0.0
@@ -77,7 +89,8 @@ class Sim:
         return round(generation, 1), round(consumption, 1)
 
     async def read(self) -> Reading:
-        generation, consumption = self.at(self.seconds_of_day())
+        generation, house = self.at(self.seconds_of_day())
+        consumption = round(house + sum(load() for load in self._loads), 1)
         return Reading(generation_w=generation, consumption_w=consumption,
                        grid_import_w=round(consumption - generation, 1),
                        battery_soc=self.o.battery_soc)
