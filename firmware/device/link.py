@@ -4,7 +4,7 @@
 #
 #     link = Link(broker_cfg, contract, client_id, on_command, on_connect)
 #     link.step(now_ms)                 # often: connects, reads, pings
-#     link.publish(topic, text, retain)
+#     link.publish(topic, text, retain, now_ms)   # False if it is not sent
 #
 # A lost connection is retried with a doubling back-off (1 s to 60 s);
 # subscriptions are renewed on every connect. The broker publishes the
