@@ -18,7 +18,7 @@
 from twc import state
 from twc.contract import SCHEDULE
 
-MAX_EVENTS = 32  # events kept while the broker is away; the oldest go first
+MAX_EVENTS = 32  # events kept while the broker is away; beyond, the oldest are dropped
 
 try:
     from _thread import allocate_lock
@@ -117,9 +117,15 @@ class Hub:
         self.watch.published(now_ms)
 
     def requeue(self, items):
-        """Events that could not be published go back to the front."""
+        """Events that could not be published go back to the front; if that
+        makes more than MAX_EVENTS, the oldest are dropped (and counted), as
+        when they are queued: the newest say most about the present."""
         with self.lock:
+            events = self.events
             for topic, text, retain in reversed(items):
                 if topic == self.contract.event_topic:
-                    self.events.insert(0, text)
-            del self.events[MAX_EVENTS:]
+                    events.insert(0, text)
+            over = len(events) - MAX_EVENTS
+            if over > 0:
+                del events[:over]
+                self.dropped += over
