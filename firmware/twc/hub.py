@@ -2,7 +2,7 @@
 # (device/app.py, umqtt.simple) and `twcm master --broker` (paho-mqtt) both
 # run a Hub, so that both behave the same way on the MQTT contract.
 #
-#     hub = Hub(master, leases, contract, version, store_schedule)
+#     hub = mqtt_side(master, site, version, store_schedule)  # hub.leases, hub.contract
 #     # bus thread, every loop:      hub.bus_tick(now_ms, utc_s)
 #     # MQTT side, on a command:     hub.command(topic, payload, now_ms, utc_s)
 #     # MQTT side, on (re)connect:   hub.connected()
@@ -16,7 +16,8 @@
 # The two sides may run in different threads: the leases and the event
 # queue are shared under a lock, held only for short, bounded work.
 from twc import state
-from twc.contract import SCHEDULE
+from twc.contract import SCHEDULE, Contract
+from twc.leases import Leases
 
 MAX_EVENTS = 32  # events kept while the broker is away; beyond, the oldest are dropped
 
@@ -30,7 +31,7 @@ except ImportError:  # a port without threads (WebAssembly): nothing to guard
         def __enter__(self):
             self.held = True
 
-        def __exit__(self, *exc):
+        def __exit__(self, kind, value, tb):  # no *args: a tuple per exit
             self.held = False
 
         def locked(self):
@@ -38,6 +39,14 @@ except ImportError:  # a port without threads (WebAssembly): nothing to guard
 
     def allocate_lock():
         return _Unshared()
+
+
+def mqtt_side(master, site, version, store_schedule=None, on_lease_event=None):
+    """The MQTT side of master, serving twcm/<site>/: its Leases, their
+    Contract and the Hub between them and the bus; returns the Hub.
+    on_lease_event(kind, event), if given, also hears the leases' events."""
+    leases = Leases(master, on_lease_event)
+    return Hub(master, leases, Contract(site, leases), version, store_schedule)
 
 
 class Hub:

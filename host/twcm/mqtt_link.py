@@ -20,9 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from twc import state
-from twc.contract import Contract
-from twc.hub import Hub
-from twc.leases import Leases
+from twc.hub import mqtt_side
 from twc.master import Master
 from twc.ticks import ticks_ms
 
@@ -80,10 +78,11 @@ class MqttLink:
                  log: Callable[[str], None]) -> None:
         self.broker = broker
         self.log = log
-        self.leases = Leases(master, lambda kind, event: log("event: " + state.event_json(event)))
-        self.contract = Contract(site, self.leases)
-        # The Hub queues the events for MQTT and still calls the printers.
-        self.hub = Hub(master, self.leases, self.contract, __version__, self._store)
+        # The Hub queues the events for MQTT and still calls the printer.
+        self.hub = mqtt_side(master, site, __version__, self._store,
+                             lambda kind, event: log("event: " + state.event_json(event)))
+        self.leases = self.hub.leases
+        self.contract = self.hub.contract
         self.schedule_file = state_dir / "schedule.json"
         self._restore()
         self.connected = False
