@@ -96,13 +96,13 @@ class Device:
         except OSError:
             pass
         from device.net import Network
-        self.net = Network(self.board, self.cfg)
+        self.net = Network(self.board, self.cfg, hub.health)
         if self.net.error:
             self.errors.append(self.net.error)
         if self.cfg["broker"] is not None:
             from device.link import Link
             self.link = Link(self.cfg["broker"], contract, _client_id(self.cfg["site"]),
-                             self._on_command, self.hub.connected)
+                             self._on_command, hub.connected, hub.health)
 
     def _store_schedule(self, text):
         try:

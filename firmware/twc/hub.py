@@ -6,6 +6,7 @@
 #     # bus thread, every loop:      hub.bus_tick(now_ms, utc_s)
 #     # MQTT side, on a command:     hub.command(topic, payload, now_ms, utc_s)
 #     # MQTT side, on (re)connect:   hub.connected()
+#     # the runtime, as it learns:   hub.health.mqtt_connects += 1 ... (twc/health.py)
 #     # MQTT side, every loop:       for topic, text, retain in hub.outbox(now_ms, uptime_s, heap):
 #     #                                  publish(...)  then hub.sent(now_ms) if it was the state
 #
@@ -17,6 +18,7 @@
 # queue are shared under a lock, held only for short, bounded work.
 from twc import state
 from twc.contract import SCHEDULE, Contract
+from twc.health import Health
 from twc.leases import Leases
 
 MAX_EVENTS = 32  # events kept while the broker is away; beyond, the oldest are dropped
@@ -62,6 +64,7 @@ class Hub:
         self.watch = state.StateWatch(master, leases)
         # Set by a runtime that measures its bus loop (int), else None.
         self.loop_max_ms = None  # type: int | None
+        self.health = Health()  # the runtime fills it (twc/health.py)
         self._master_before = master.on_event
         self._lease_before = leases.on_event
         master.on_event = self._master_event
@@ -117,8 +120,8 @@ class Hub:
         if self.watch.due(now_ms):
             make = state.state_parts if parts else state.state_json
             out.append((self.contract.state_topic,
-                        make(self.master, self.leases, uptime_s, self.version,
-                             free_heap, self.loop_max_ms), True))
+                        make(self.master, self.leases, uptime_s, self.version, free_heap,
+                             self.loop_max_ms, self.health, self.dropped), True))
         return out
 
     def sent(self, now_ms):
