@@ -15,12 +15,6 @@ NTP_RETRY_MS = 60000  # until the clock is set
 NTP_EVERY_MS = 6 * 3600 * 1000  # then, to follow the drift
 
 
-# wlan.status() while it is trying, or connected: no failure to report.
-_WIFI_FINE = ("STAT_IDLE", "STAT_CONNECTING", "STAT_GOT_IP")
-_WIFI_FAILURES = ("STAT_WRONG_PASSWORD", "STAT_NO_AP_FOUND", "STAT_BEACON_TIMEOUT",
-                  "STAT_ASSOC_FAIL", "STAT_HANDSHAKE_TIMEOUT")
-
-
 class Network:
     def __init__(self, board, cfg, health):
         self.kind = board["net"]["kind"]
@@ -72,12 +66,12 @@ class Network:
         """Try to connect again; first note why the last try failed."""
         import network
         code = wlan.status()
-        if all(getattr(network, n, None) != code for n in _WIFI_FINE):
-            name = "status %d" % code
-            for n in _WIFI_FAILURES:
-                if getattr(network, n, None) == code:
-                    name = n[5:]
-            self.health.net_error = "wifi: " + name
+        if code == network.STAT_WRONG_PASSWORD:
+            self.health.net_error = "wifi: wrong password"
+        elif code == network.STAT_NO_AP_FOUND:
+            self.health.net_error = "wifi: no access point found"
+        elif code not in (network.STAT_IDLE, network.STAT_CONNECTING, network.STAT_GOT_IP):
+            self.health.net_error = "wifi: status %d" % code  # an ESP-IDF reason code
         try:
             wlan.connect(self.wifi["ssid"], self.wifi["password"])
         except OSError as e:

@@ -13,9 +13,9 @@
 # utc() gives Unix seconds; it is read once a second, as each second
 # begins if it returns a float (a host's time.time), else a second after
 # the last read. Each pass but the first measures the time since the start
-# of the last one: the longest becomes hub.loop_max_ms (the state's loop_max_ms). A
-# pass allocates nothing but the master's and the leases' own (nothing in
-# the steady state, bench/core_alloc.py) and what utc() returns.
+# of the last one: the longest is hub.loop_max_ms (the state's). A pass
+# allocates nothing but what the master and the leases do (nothing in the
+# steady state: bench/core_alloc.py) and what utc() returns.
 from twc.ticks import ticks_add, ticks_diff
 
 

@@ -80,11 +80,11 @@ def test_wifi_failures_connects_and_the_clock_go_into_the_health():
         n.step(net.WIFI_RETRY_MS - 1)
         assert wlan.tries == 1
         n.step(net.WIFI_RETRY_MS)
-        assert wlan.tries == 2 and h.net_error == "wifi: WRONG_PASSWORD"
+        assert wlan.tries == 2 and h.net_error == "wifi: wrong password"
         wlan.connected, wlan.code = True, _network.STAT_GOT_IP
         _ntptime.fail = OSError(-202)
         n.step(net.WIFI_RETRY_MS + 10)
-        assert (h.net_up, h.net_connects, h.net_error) == (True, 1, "wifi: WRONG_PASSWORD")
+        assert (h.net_up, h.net_connects, h.net_error) == (True, 1, "wifi: wrong password")
         assert not h.ntp_synced and h.ntp_error == "OSError: -202"
         _ntptime.fail = None
         n.step(net.WIFI_RETRY_MS + 10 + net.NTP_RETRY_MS)

@@ -213,7 +213,7 @@ def test_bad_arguments_are_refused(args, message):
 
 
 # The health of docs/mqtt.md's example (firmware 0.2 and later).
-HEALTH = {"network": {"up": True, "connects": 2, "last_error": "wifi: BEACON_TIMEOUT"},
+HEALTH = {"network": {"up": True, "connects": 2, "last_error": "wifi: status 200"},
           "ntp": {"synced": True, "last_error": None},
           "mqtt": {"connects": 3, "last_error": "the broker closed the connection"},
           "events_dropped": 0}
@@ -222,7 +222,7 @@ HEALTH = {"network": {"up": True, "connects": 2, "last_error": "wifi: BEACON_TIM
 def test_the_devices_health_is_parsed_and_none_from_a_device_before_it():
     s = parse_state(json.loads(state(**HEALTH)))
     assert (s.network.up, s.network.connects, s.network.last_error) == (
-        True, 2, "wifi: BEACON_TIMEOUT")
+        True, 2, "wifi: status 200")
     assert (s.ntp.synced, s.ntp.last_error) == (True, None)
     assert (s.mqtt.connects, s.mqtt.last_error) == (3, "the broker closed the connection")
     assert s.events_dropped == 0
