@@ -5,8 +5,8 @@
 import gc
 
 MODULES = ("twc.ticks", "twc.frame", "twc.proto", "twc.slot", "twc.share", "twc.master",
-           "twc.payloads", "twc.leases", "twc.state", "twc.contract", "twc.hub",
-           "device.rs485", "device.net", "device.link")
+           "twc.busloop", "twc.payloads", "twc.leases", "twc.state", "twc.contract",
+           "twc.health", "twc.hub", "device.rs485", "device.net", "device.link")
 
 gc.collect()
 base = gc.mem_alloc()

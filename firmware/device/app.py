@@ -55,6 +55,7 @@ class Device:
         # the room they leave, and the free heap is left in one piece.
         self.cfg, self.board, self.errors = _load(config_path, boards_dir)
         gc.collect()
+        from twc.busloop import BusLoop
         from twc.master import MASTER_ID, Master
         from twc.share import Limits
 
@@ -79,32 +80,29 @@ class Device:
         self.hub = None
         self.link = None
         self.net = None
-        self.utc = None
         self.running = True
         self.bus_error = None
         if cfg.get("limits_ok") and cfg.get("site") and not self.errors:
             self._mqtt_side()
+        self.loop = BusLoop(self.master, self.hub, _utc)
 
     def _mqtt_side(self):
-        from twc.contract import Contract
-        from twc.hub import Hub
-        from twc.leases import Leases
-        leases = Leases(self.master)
-        contract = Contract(self.cfg["site"], leases)
-        self.hub = Hub(self.master, leases, contract, VERSION, self._store_schedule)
+        from twc.hub import mqtt_side
+        self.hub = hub = mqtt_side(self.master, self.cfg["site"], VERSION, self._store_schedule)
+        contract = hub.contract
         try:
             with open(self.schedule_path) as f:
-                leases.restore(f.read())  # after the Hub: it reports a bad file
+                hub.leases.restore(f.read())  # after the Hub: it reports a bad file
         except OSError:
             pass
         from device.net import Network
-        self.net = Network(self.board, self.cfg)
+        self.net = Network(self.board, self.cfg, hub.health)
         if self.net.error:
             self.errors.append(self.net.error)
         if self.cfg["broker"] is not None:
             from device.link import Link
             self.link = Link(self.cfg["broker"], contract, _client_id(self.cfg["site"]),
-                             self._on_command, self.hub.connected)
+                             self._on_command, hub.connected, hub.health)
 
     def _store_schedule(self, text):
         try:
@@ -116,7 +114,7 @@ class Device:
     def _on_command(self, topic, payload):
         hub = self.hub
         if hub is not None:
-            hub.command(topic, payload, ticks_ms(), self.utc)
+            hub.command(topic, payload, ticks_ms(), _utc())
 
     # -- the bus thread ----------------------------------------------------
 
@@ -133,29 +131,12 @@ class Device:
             from machine import WDT
             wdt = WDT(timeout=WDT_MS)
         buf = bytearray(256)
-        m = self.master
         bus = self.bus
-        hub = self.hub
-        last = ticks_ms()
-        next_utc = last
-        longest = 0  # ms between the starts of two passes, reported as loop_max_ms
+        loop = self.loop
         while self.running:
             now = ticks_ms()
-            gap = ticks_diff(now, last)  # from the start of the last pass
-            last = now
-            if gap > longest:
-                longest = gap
-                if hub is not None:
-                    hub.loop_max_ms = gap
             n = bus.readinto(buf) if bus is not None else 0
-            if n:
-                m.handle_bytes(buf, now, n)
-            m.tick(now)
-            if hub is not None:
-                if ticks_diff(now, next_utc) >= 0:
-                    next_utc = ticks_add(now, 1000)
-                    self.utc = _utc()
-                hub.bus_tick(now, self.utc)
+            loop.step(now, buf, n)
             if wdt is not None:
                 wdt.feed()
             if not n:

@@ -2,14 +2,16 @@
 # where a connect, a DNS lookup or a slow broker may block for seconds: the
 # bus has a thread of its own (device/app.py) and never waits for this.
 #
-#     link = Link(broker_cfg, contract, client_id, on_command, on_connect)
+#     link = Link(broker_cfg, contract, client_id, on_command, on_connect, health)
 #     link.step(now_ms)                 # often: connects, reads, pings
-#     link.publish(topic, text, retain)
+#     link.publish(topic, text, retain, now_ms)   # False if it is not sent
 #
 # A lost connection is retried with a doubling back-off (1 s to 60 s);
 # subscriptions are renewed on every connect. The broker publishes the
 # retained last will `online` = false when the link dies, and the link
-# publishes a retained true once connected.
+# publishes a retained true once connected. Connects and failures go into
+# health (twc/health.py: the state's mqtt).
+from twc.health import why
 from twc.ticks import ticks_add, ticks_diff
 
 BACKOFF_MIN_MS = 1000
@@ -17,18 +19,17 @@ BACKOFF_MAX_MS = 60000
 
 
 class Link:
-    def __init__(self, broker, contract, client_id, on_command, on_connect):
+    def __init__(self, broker, contract, client_id, on_command, on_connect, health):
         self.broker = broker
         self.contract = contract
         self.client_id = client_id
         self.on_command = on_command  # on_command(topic, payload)
         self.on_connect = on_connect  # on_connect(): after every (re)connect
+        self.health = health
         self.client = None
         self.backoff = BACKOFF_MIN_MS
         self.next_try = 0
         self.last_ping = 0
-        self.connects = 0
-        self.last_error = None
 
     def connected(self):
         return self.client is not None
@@ -59,8 +60,7 @@ class Link:
         self.client = c
         self.backoff = BACKOFF_MIN_MS
         self.last_ping = now
-        self.connects += 1
-        self.last_error = None
+        self.health.mqtt_connects += 1
         self.on_connect()
         return True
 
@@ -71,7 +71,7 @@ class Link:
 
     def _give_up(self, now, c, e):
         """Close what is left of a connection; try again after the back-off."""
-        self.last_error = repr(e)
+        self.health.mqtt_error = _failure(e)
         if c is not None:
             try:
                 c.sock.close()
@@ -110,6 +110,17 @@ class Link:
         except Exception as e:
             self._drop(now, e)
             return False
+
+
+def _failure(e):
+    """The words for a failed or lost connection (the state's mqtt.last_error)."""
+    code = e.args[0] if e.args else None
+    if type(e).__name__ == "MQTTException" and code in (4, 5):  # CONNACK's refusals
+        return "the broker refused: " + ("bad user name or password" if code == 4
+                                         else "not authorized")
+    if isinstance(e, OSError) and code == -1:  # umqtt.simple read nothing: EOF
+        return "the broker closed the connection"
+    return why(e)
 
 
 def _publish_parts(sock, topic, parts, retain):

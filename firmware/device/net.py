@@ -1,11 +1,13 @@
 # The device's network: WiFi or Ethernet on the ESP32 (as the board file
 # says), the host's own on the unix port; and the clock from NTP.
 #
-#     net = Network(board, cfg)   # starts bringing it up; never waits
+#     net = Network(board, cfg, health)   # starts bringing it up; never waits
 #     net.step(now_ms)            # often: reconnects WiFi, sets the clock
 #     net.up()                    # True when the broker may be reachable
 #
-# Runs in the main thread only (an NTP query waits up to a second).
+# What it sees goes into health (twc/health.py, the state's network and
+# ntp). Runs in the main thread only (an NTP query waits up to a second).
+from twc.health import why
 from twc.ticks import ticks_add, ticks_diff
 
 WIFI_RETRY_MS = 15000  # reconnect a lost WiFi this often
@@ -14,16 +16,18 @@ NTP_EVERY_MS = 6 * 3600 * 1000  # then, to follow the drift
 
 
 class Network:
-    def __init__(self, board, cfg):
+    def __init__(self, board, cfg, health):
         self.kind = board["net"]["kind"]
         self.ntp_server = cfg.get("ntp_server", "pool.ntp.org")
+        self.health = health
         self.wlan = None
         self.lan = None
         self.next_wifi = 0
         self.next_ntp = 0
-        self.clock_set = self.kind == "host"  # the host keeps its own time
-        self.error = None
-        if self.kind == "wifi":
+        self.error = None  # a config problem, for the console at start
+        if self.kind == "host":
+            health.host()  # the host keeps the network up and its own time
+        elif self.kind == "wifi":
             if not cfg.get("wifi"):
                 self.error = "wifi: missing in the config; this board's network is WiFi"
                 return
@@ -47,16 +51,31 @@ class Network:
         return False
 
     def step(self, now):
+        if self.kind == "host":
+            return
+        up = self.up()
+        self.health.seen_network(up)
         wlan = self.wlan
-        if wlan is not None and not wlan.isconnected() \
-                and ticks_diff(now, self.next_wifi) >= 0:
+        if wlan is not None and not up and ticks_diff(now, self.next_wifi) >= 0:
             self.next_wifi = ticks_add(now, WIFI_RETRY_MS)
-            try:
-                wlan.connect(self.wifi["ssid"], self.wifi["password"])
-            except OSError as e:
-                self.error = "wifi: " + repr(e)
-        if self.kind != "host" and self.up() and ticks_diff(now, self.next_ntp) >= 0:
+            self._wifi(wlan)
+        if up and ticks_diff(now, self.next_ntp) >= 0:
             self._ntp(now)
+
+    def _wifi(self, wlan):
+        """Try to connect again; first note why the last try failed."""
+        import network
+        code = wlan.status()
+        if code == network.STAT_WRONG_PASSWORD:
+            self.health.net_error = "wifi: wrong password"
+        elif code == network.STAT_NO_AP_FOUND:
+            self.health.net_error = "wifi: no access point found"
+        elif code not in (network.STAT_IDLE, network.STAT_CONNECTING, network.STAT_GOT_IP):
+            self.health.net_error = "wifi: status %d" % code  # an ESP-IDF reason code
+        try:
+            wlan.connect(self.wifi["ssid"], self.wifi["password"])
+        except OSError as e:
+            self.health.net_error = "wifi: " + why(e)
 
     def _ntp(self, now):
         import ntptime
@@ -64,10 +83,10 @@ class Network:
         try:
             ntptime.settime()
         except (OSError, OverflowError) as e:
-            self.error = "ntp: " + repr(e)
+            self.health.ntp_error = why(e)
             self.next_ntp = ticks_add(now, NTP_RETRY_MS)
             return
-        self.clock_set = True
+        self.health.ntp_synced = True
         self.next_ntp = ticks_add(now, NTP_EVERY_MS)
 
 

@@ -2,10 +2,11 @@
 # (device/app.py, umqtt.simple) and `twcm master --broker` (paho-mqtt) both
 # run a Hub, so that both behave the same way on the MQTT contract.
 #
-#     hub = Hub(master, leases, contract, version, store_schedule)
+#     hub = mqtt_side(master, site, version, store_schedule)  # hub.leases, hub.contract
 #     # bus thread, every loop:      hub.bus_tick(now_ms, utc_s)
 #     # MQTT side, on a command:     hub.command(topic, payload, now_ms, utc_s)
 #     # MQTT side, on (re)connect:   hub.connected()
+#     # the runtime, as it learns:   hub.health.mqtt_connects += 1 ... (twc/health.py)
 #     # MQTT side, every loop:       for topic, text, retain in hub.outbox(now_ms, uptime_s, heap):
 #     #                                  publish(...)  then hub.sent(now_ms) if it was the state
 #
@@ -16,9 +17,11 @@
 # The two sides may run in different threads: the leases and the event
 # queue are shared under a lock, held only for short, bounded work.
 from twc import state
-from twc.contract import SCHEDULE
+from twc.contract import SCHEDULE, Contract
+from twc.health import Health
+from twc.leases import Leases
 
-MAX_EVENTS = 32  # events kept while the broker is away; the oldest go first
+MAX_EVENTS = 32  # events kept while the broker is away; beyond, the oldest are dropped
 
 try:
     from _thread import allocate_lock
@@ -30,7 +33,7 @@ except ImportError:  # a port without threads (WebAssembly): nothing to guard
         def __enter__(self):
             self.held = True
 
-        def __exit__(self, *exc):
+        def __exit__(self, kind, value, tb):  # no *args: a tuple per exit
             self.held = False
 
         def locked(self):
@@ -38,6 +41,14 @@ except ImportError:  # a port without threads (WebAssembly): nothing to guard
 
     def allocate_lock():
         return _Unshared()
+
+
+def mqtt_side(master, site, version, store_schedule=None, on_lease_event=None):
+    """The MQTT side of master, serving twcm/<site>/: its Leases, their
+    Contract and the Hub between them and the bus; returns the Hub.
+    on_lease_event(kind, event), if given, also hears the leases' events."""
+    leases = Leases(master, on_lease_event)
+    return Hub(master, leases, Contract(site, leases), version, store_schedule)
 
 
 class Hub:
@@ -53,6 +64,7 @@ class Hub:
         self.watch = state.StateWatch(master, leases)
         # Set by a runtime that measures its bus loop (int), else None.
         self.loop_max_ms = None  # type: int | None
+        self.health = Health()  # the runtime fills it (twc/health.py)
         self._master_before = master.on_event
         self._lease_before = leases.on_event
         master.on_event = self._master_event
@@ -108,8 +120,8 @@ class Hub:
         if self.watch.due(now_ms):
             make = state.state_parts if parts else state.state_json
             out.append((self.contract.state_topic,
-                        make(self.master, self.leases, uptime_s, self.version,
-                             free_heap, self.loop_max_ms), True))
+                        make(self.master, self.leases, uptime_s, self.version, free_heap,
+                             self.loop_max_ms, self.health, self.dropped), True))
         return out
 
     def sent(self, now_ms):
@@ -117,9 +129,15 @@ class Hub:
         self.watch.published(now_ms)
 
     def requeue(self, items):
-        """Events that could not be published go back to the front."""
+        """Events that could not be published go back to the front; if that
+        makes more than MAX_EVENTS, the oldest are dropped (and counted), as
+        when they are queued: the newest say most about the present."""
         with self.lock:
+            events = self.events
             for topic, text, retain in reversed(items):
                 if topic == self.contract.event_topic:
-                    self.events.insert(0, text)
-            del self.events[MAX_EVENTS:]
+                    events.insert(0, text)
+            over = len(events) - MAX_EVENTS
+            if over > 0:
+                del events[:over]
+                self.dropped += over

@@ -9,7 +9,7 @@
 # send(view) receives a memoryview of a buffer that is reused for the next
 # frame: write it out or copy it before returning. Times are wrapping
 # millisecond ticks (twc/ticks.py). Once running, a heartbeat cycle
-# allocates no memory (bench/alloc.py measures it).
+# allocates no memory (bench/core_alloc.py measures it).
 from twc import proto, share
 from twc.frame import MAX_LEN, MAX_WIRE, Reader, escape_into
 from twc.slot import CHARGING_CA, FREE, LINKED, LOST, Slot

@@ -56,7 +56,7 @@ def amps_field(d, most, what, where=""):
 
 
 def lease(payload, most, what, last_seq):
-    """(amps, ttl_s, seq) of a lease payload, or raise _Bad.
+    """(amps, ttl_s, seq) of a lease payload, or raise Bad.
 
     seq is -1 when the payload has none; last_seq -1 when none is known.
     """

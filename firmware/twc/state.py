@@ -3,7 +3,8 @@
 #
 #     watch = StateWatch(master, leases)
 #     if watch.due(now_ms):                   # cheap: compares ints
-#         publish(state_json(master, leases, uptime_s, VERSION, gc.mem_free()))
+#         publish(state_json(master, leases, uptime_s, VERSION, gc.mem_free(),
+#                            loop_max_ms, health, events_dropped))
 #         watch.published(now_ms)
 #
 # The state text is written by hand, not by json.dumps: the key order is
@@ -18,6 +19,7 @@ from twc.ticks import ticks_diff
 MIN_GAP_MS = 1000  # no state more often than this
 MAX_GAP_MS = 30000  # and at least this often
 ACTUAL_STEP_CA = 100  # a draw that moved less than 1 A is no change
+ERROR_MAX = 80  # characters of an error text in the state; the rest is cut
 
 # Master event kinds (twc/master.py) as they are published.
 _MASTER_EVENTS = {
@@ -41,6 +43,14 @@ def _num(v):
     return "null" if v is None else "%d" % v
 
 
+def _error(text):
+    return _text(text if text is None or len(text) <= ERROR_MAX else text[:ERROR_MAX])
+
+
+def _bool(v):
+    return "true" if v else "false"
+
+
 def _centi(ca, whole):
     """Centiamps as amps: "9.87"; whole: "32" when there is no fraction."""
     if whole and ca % 100 == 0:
@@ -62,37 +72,44 @@ def _slave(s, leases, sep):
            v[0], v[1], v[2], _num(s.kwh if s.kwh >= 0 else None),
            # The master keeps only a VIN whose check digit is right: A-Z, 0-9.
            "\"" + bytes(s.vin).decode() + "\"" if s.vin_known else "null",
-           _num(leases.cap_of(s.index)),
-           "true" if s.wanting else "false"))
+           _num(leases.cap_of(s.index)), _bool(s.wanting)))
 
 
-def state_json(master, leases, uptime_s, version, free_heap, loop_max_ms=None):
+def state_json(master, leases, uptime_s, version, free_heap, loop_max_ms, health, dropped):
     """The retained state message (docs/mqtt.md, twcm/<site>/state).
 
-    loop_max_ms: the longest pass of the bus loop since start, where the
-    runtime measures it (the ESP32 firmware does).
+    free_heap, loop_max_ms: ints, or None where the runtime does not
+    measure them; health: a twc.health.Health; dropped: the events dropped
+    since start (Hub.dropped).
     """
-    return "".join(state_parts(master, leases, uptime_s, version, free_heap, loop_max_ms))
+    return "".join(state_parts(master, leases, uptime_s, version, free_heap, loop_max_ms,
+                               health, dropped))
 
 
-def state_parts(master, leases, uptime_s, version, free_heap, loop_max_ms=None):
+def state_parts(master, leases, uptime_s, version, free_heap, loop_max_ms, health, dropped):
     """state_json() as a list of pieces whose concatenation it is: the head,
-    one piece per slave (with its comma), the tail. The device writes them
-    to the socket one by one, so that no piece is bigger than a few hundred
-    bytes: a long-running heap is fragmented, and the whole message is
-    more than a kilobyte."""
+    the health, one piece per slave (with its comma), the tail. The device
+    writes them to the socket one by one, so that no piece is bigger than a
+    few hundred bytes: a long-running heap is fragmented, and the whole
+    message is more than a kilobyte."""
     lim = master.limits
+    h = health
     out = [
         "{\"version\":%s,\"uptime_s\":%d,\"mode\":\"%s\",\"source\":\"%s\","
         "\"limit_amps\":%d,\"lease_left_s\":%s,\"schedule_windows\":%d,"
         "\"time_valid\":%s,\"wiring_max_amps_all\":%d,"
         "\"wiring_max_amps_per_twc\":%d,\"fallback_amps\":%d,\"min_amps\":%d,"
-        "\"free_heap\":%s,\"loop_max_ms\":%s,\"slaves\":["
+        "\"free_heap\":%s,\"loop_max_ms\":%s,"
         % (_text(version), uptime_s, leases.mode, leases.source, lim.site,
-           _num(leases.lease_left_s), leases.windows,
-           "true" if leases.time_valid else "false", lim.wiring_all,
-           lim.wiring_per_twc, lim.fallback, lim.min_amps, _num(free_heap),
-           _num(loop_max_ms))]
+           _num(leases.lease_left_s), leases.windows, _bool(leases.time_valid),
+           lim.wiring_all, lim.wiring_per_twc, lim.fallback, lim.min_amps,
+           _num(free_heap), _num(loop_max_ms)),
+        "\"network\":{\"up\":%s,\"connects\":%d,\"last_error\":%s},"
+        "\"ntp\":{\"synced\":%s,\"last_error\":%s},"
+        "\"mqtt\":{\"connects\":%d,\"last_error\":%s},"
+        "\"events_dropped\":%d,\"slaves\":["
+        % (_bool(h.net_up), h.net_connects, _error(h.net_error), _bool(h.ntp_synced),
+           _error(h.ntp_error), h.mqtt_connects, _error(h.mqtt_error), dropped)]
     sep = ""
     for s in master.slots:
         if s.status != FREE:

@@ -109,3 +109,30 @@ def test_the_state_in_pieces_for_the_device():
     parts = r.h.outbox(0, 5, 1000, True)
     assert parts[0][0] == whole[0][0] == "twcm/home/state" and parts[0][2] is True
     assert isinstance(parts[0][1], list) and "".join(parts[0][1]) == whole[0][1]
+
+
+def test_requeued_events_beyond_the_limit_drop_the_oldest_and_count_them():
+    r = Rig()
+    for i in range(hub.MAX_EVENTS):
+        r.m.on_event(master.JOINED, i, None)
+    out = r.out()  # all of them, none published: the link broke
+    for i in range(3):
+        r.m.on_event(master.JOINED, 0x100 + i, None)  # newer ones meanwhile
+    r.h.requeue(out)
+    assert r.h.dropped == 3
+    again = [json.loads(t)["twc"] for (topic, t, retain) in r.out()
+             if topic == "twcm/home/event"]
+    assert len(again) == hub.MAX_EVENTS
+    assert again[0] == "0003" and again[-3:] == ["0100", "0101", "0102"]
+
+
+def test_the_state_reports_the_hubs_dropped_events_and_the_runtimes_health():
+    r = Rig()
+    for i in range(hub.MAX_EVENTS + 2):
+        r.m.on_event(master.JOINED, i, None)
+    r.h.health.host()
+    r.h.health.mqtt_connects = 1
+    st = [json.loads(t) for (topic, t, retain) in r.out() if topic == "twcm/home/state"][0]
+    assert st["events_dropped"] == 2
+    assert st["network"] == {"up": True, "connects": 1, "last_error": None}
+    assert st["ntp"]["synced"] is True and st["mqtt"]["connects"] == 1

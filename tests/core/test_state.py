@@ -1,7 +1,7 @@
 # The state and event messages (twc/state.py) and when a state is due.
 import json
 
-from twc import leases, master, proto, share, state
+from twc import health, leases, master, proto, share, state
 from twc.slot import LINKED, LOST
 from twc.ticks import PERIOD
 
@@ -18,6 +18,12 @@ def _rig(wiring_all=40, per_twc=32, fallback=6, min_amps=0):
     return m, leases.Leases(m)
 
 
+def _state(m, lv, uptime_s, version, heap, loop_max_ms=None, h=None, dropped=0):
+    """The state's text, with a Health as the Hub's starts (unless h)."""
+    return state.state_json(m, lv, uptime_s, version, heap, loop_max_ms,
+                            health.Health() if h is None else h, dropped)
+
+
 def _link(m, index, twc_id, status=LINKED):
     s = m.slots[index]
     s.status = status
@@ -30,15 +36,19 @@ def _link(m, index, twc_id, status=LINKED):
 def test_state_of_a_master_without_slaves():
     m, lv = _rig(fallback=6, min_amps=8)
     lv.tick(0, None)
-    d = json.loads(state.state_json(m, lv, 3600, "0.1.0", 81234))
+    d = json.loads(_state(m, lv, 3600, "0.1.0", 81234))
     assert d == {
         "version": "0.1.0", "uptime_s": 3600, "mode": "fallback",
         "source": "fallback", "limit_amps": 6, "lease_left_s": None,
         "schedule_windows": 0, "time_valid": False,
         "wiring_max_amps_all": 40, "wiring_max_amps_per_twc": 32,
         "fallback_amps": 6, "min_amps": 8, "free_heap": 81234,
-        "loop_max_ms": None, "slaves": []}
-    d = json.loads(state.state_json(m, lv, 3600, "0.1.0", 81234, 37))
+        "loop_max_ms": None,
+        "network": {"up": False, "connects": 0, "last_error": None},
+        "ntp": {"synced": False, "last_error": None},
+        "mqtt": {"connects": 0, "last_error": None},
+        "events_dropped": 0, "slaves": []}
+    d = json.loads(_state(m, lv, 3600, "0.1.0", 81234, 37))
     assert d["loop_max_ms"] == 37
 
 
@@ -61,7 +71,7 @@ def test_state_shows_the_lease_and_the_slaves():
     lv.site_lease(b'{"amps": 20, "ttl_s": 90}', 500)
     lv.twc_lease("1A2B", b'{"amps": 16, "ttl_s": 90}', 500)
     lv.tick(1000, 1767225600)
-    text = state.state_json(m, lv, 12, "0.1.0", None)
+    text = _state(m, lv, 12, "0.1.0", None)
     d = json.loads(text)
     assert (d["mode"], d["source"], d["limit_amps"]) == ("lease", "lease", 20)
     assert d["lease_left_s"] == 90 and d["time_valid"] is True
@@ -78,24 +88,62 @@ def test_state_shows_the_lease_and_the_slaves():
     assert '"actual_amps":9.87,' in text and '"actual_amps":10.00,' in text
 
 
+def test_state_reports_the_network_the_clock_and_the_mqtt_link():
+    m, lv = _rig()
+    lv.tick(0, None)
+    h = health.Health()
+    h.seen_network(True)
+    h.seen_network(False)
+    h.net_error = "wifi: no AP found"
+    h.seen_network(True)  # back: up, and the error of the outage is still there
+    h.ntp_error = "OSError: -202"
+    h.mqtt_connects = 3
+    h.mqtt_error = 'the broker said "no"\\'
+    text = _state(m, lv, 1, "x", 1, 5, h, 7)
+    d = json.loads(text)
+    assert d["network"] == {"up": True, "connects": 2, "last_error": "wifi: no AP found"}
+    assert d["ntp"] == {"synced": False, "last_error": "OSError: -202"}
+    assert d["mqtt"] == {"connects": 3, "last_error": 'the broker said "no"\\'}
+    assert d["events_dropped"] == 7
+    # The keys in the order docs/mqtt.md shows them.
+    keys = ('"loop_max_ms":5,"network":{"up":true,"connects":2,"last_error":',
+            '"ntp":{"synced":false,', '"mqtt":{"connects":3,', '"events_dropped":7,"slaves":[')
+    at = [text.find(k) for k in keys]
+    assert -1 not in at and at == sorted(at), at
+    h.mqtt_error = "e" * 300
+    assert json.loads(_state(m, lv, 1, "x", 1, None, h))["mqtt"]["last_error"] == \
+        "e" * state.ERROR_MAX
+
+
+def test_health_counts_the_times_the_network_came_up():
+    h = health.Health()
+    assert (h.net_up, h.net_connects, h.ntp_synced) == (False, 0, False)
+    for up in (False, True, True, False, False, True):
+        h.seen_network(up)
+    assert (h.net_up, h.net_connects) == (True, 2)
+    h = health.Health()
+    h.host()
+    assert (h.net_up, h.net_connects, h.ntp_synced) == (True, 1, True)
+
+
 def test_state_mode_stopped_and_schedule():
     m, lv = _rig()
     lv.site_lease(b'{"amps": 0, "ttl_s": 60}', 0)
     lv.tick(0, None)
-    d = json.loads(state.state_json(m, lv, 1, "x", 1))
+    d = json.loads(_state(m, lv, 1, "x", 1))
     assert (d["mode"], d["source"], d["limit_amps"]) == ("stopped", "lease", 0)
     m, lv = _rig()
     lv.schedule(b'[{"start": 1767225600, "end": 1767229200, "amps": 18}]',
                 0, 1767225600)
     lv.tick(0, 1767225600)
-    d = json.loads(state.state_json(m, lv, 1, "x", 1))
+    d = json.loads(_state(m, lv, 1, "x", 1))
     assert (d["mode"], d["source"], d["limit_amps"]) == ("schedule", "schedule", 18)
     assert d["schedule_windows"] == 1
 
 
 def test_state_version_is_escaped():
     m, lv = _rig()
-    d = json.loads(state.state_json(m, lv, 0, 'v1 "dev"\\', 0))
+    d = json.loads(_state(m, lv, 0, 'v1 "dev"\\', 0))
     assert d["version"] == 'v1 "dev"\\'
 
 
@@ -246,12 +294,14 @@ def test_state_in_pieces_is_the_state_and_no_piece_is_big():
         s.vin_known = True
         s.kwh = 123456
     lv.tick(0, None)
-    parts = state.state_parts(m, lv, 86400, "0.1.0", 81234, 14)
-    whole = state.state_json(m, lv, 86400, "0.1.0", 81234, 14)
+    h = health.Health()
+    h.net_error = h.ntp_error = h.mqtt_error = "OSError: " + "x" * 200  # cut to ERROR_MAX
+    parts = state.state_parts(m, lv, 86400, "0.1.0", 81234, 14, h, 0)
+    whole = _state(m, lv, 86400, "0.1.0", 81234, 14, h)
     assert "".join(parts) == whole
-    assert len(parts) == 5  # head, three slaves, tail
+    assert len(parts) == 6  # head, health, three slaves, tail
     assert len(json.loads(whole)["slaves"]) == 3
     assert max(len(p) for p in parts) < 450 < len(whole)
     m2, lv2 = _rig()
-    assert "".join(state.state_parts(m2, lv2, 1, "0.1.0", None)) == \
-        state.state_json(m2, lv2, 1, "0.1.0", None)
+    assert "".join(state.state_parts(m2, lv2, 1, "0.1.0", None, None, health.Health(), 0)) \
+        == _state(m2, lv2, 1, "0.1.0", None)

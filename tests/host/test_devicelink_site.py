@@ -216,3 +216,38 @@ def test_health_unknown_online_silent_offline():
 def test_bad_arguments_are_refused(args, message):
     with pytest.raises(ValueError, match=message):
         SiteLink(*args)
+
+
+# The health of docs/mqtt.md's example (firmware 0.2 and later).
+HEALTH = {"network": {"up": True, "connects": 2, "last_error": "wifi: status 200"},
+          "ntp": {"synced": True, "last_error": None},
+          "mqtt": {"connects": 3, "last_error": "the broker closed the connection"},
+          "events_dropped": 0}
+
+
+def test_the_devices_health_is_parsed_and_none_from_a_device_before_it():
+    s = parse_state(json.loads(state(**HEALTH)))
+    assert (s.network.up, s.network.connects, s.network.last_error) == (
+        True, 2, "wifi: status 200")
+    assert (s.ntp.synced, s.ntp.last_error) == (True, None)
+    assert (s.mqtt.connects, s.mqtt.last_error) == (3, "the broker closed the connection")
+    assert s.events_dropped == 0
+    old = parse_state(json.loads(state()))  # STATE predates them
+    assert (old.network, old.ntp, old.mqtt, old.events_dropped) == (None, None, None, None)
+    # A later firmware's extra health field is ignored, as any unknown field.
+    later = {**HEALTH, "mqtt": {**HEALTH["mqtt"], "added_later": 1}}
+    assert parse_state(json.loads(state(**later))).mqtt.connects == 3
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"network": "up"}, "network: must be a JSON object"),
+    ({"network": {"connects": 1}}, "network: up is missing"),
+    ({"network": {"up": 1, "connects": 1}}, "network: up must be bool, not 1"),
+    ({"ntp": {"synced": True, "last_error": 5}}, "ntp: last_error must be str, not 5"),
+    ({"mqtt": {"connects": True}}, "mqtt: connects must be int, not true"),
+    ({"events_dropped": "0"}, 'events_dropped must be int, not "0"'),
+])
+def test_a_garbled_health_is_garbage(changes, reason):
+    s = SiteLink("home", max_amps=32)
+    s.receive("state", state(**{**HEALTH, **changes}), 0.0)
+    assert s.garbage == 1 and reason in (s.last_garbage or ""), s.last_garbage

@@ -182,3 +182,39 @@ def test_without_a_config_the_only_board_is_used_and_no_current_offered(tmp_path
         assert "config.json: not found" in out and "no current offered" in out
     finally:
         r.close()
+
+
+def test_mqtt_failures_are_reported_in_the_state_once_the_broker_is_back(tmp_path, mosquitto):
+    """Down at start, then killed: the state says how often the device connected and why
+    it last failed. On the unix port the network and the clock are the host's."""
+    mosquitto.kill()
+    r = FirmwareRig(tmp_path, device_config(mosquitto))
+    try:
+        r.start()
+        assert wait_until(lambda: r.applied() == [6.0, 6.0], 10), (r.applied(), r.console())
+        time.sleep(1.5)  # a try or two, refused
+        mosquitto.start()
+        w = Watcher(mosquitto, [P + "state"])
+        try:
+            got = w.wait_for(lambda t, p: True, 15)
+            assert got, r.console()
+            s = json.loads(got[2])
+            assert s["mqtt"]["connects"] == 1, s["mqtt"]
+            assert "ECONNREFUSED" in s["mqtt"]["last_error"], s["mqtt"]
+            assert s["network"] == {"up": True, "connects": 1, "last_error": None}
+            assert s["ntp"] == {"synced": True, "last_error": None}
+            assert s["events_dropped"] == 0
+        finally:
+            w.close()
+        mosquitto.kill()
+        time.sleep(2)
+        mosquitto.start()
+        w = Watcher(mosquitto, [P + "state"], client_id="watcher2")
+        try:
+            got = w.wait_for(lambda t, p: json.loads(p)["mqtt"]["connects"] == 2, 15)
+            assert got, r.console()
+            assert json.loads(got[2])["mqtt"]["last_error"], got
+        finally:
+            w.close()
+    finally:
+        r.close()

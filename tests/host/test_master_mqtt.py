@@ -307,6 +307,32 @@ def test_an_unreachable_broker_at_start_is_not_fatal(mosquitto, slaves, masters,
         w.close()
 
 
+def test_the_state_reports_why_the_broker_was_unreachable(mosquitto, slaves, masters, tmp_path):
+    """paho's failed connects and lost connections are the state's mqtt; the network and
+    the clock are the computer's."""
+    mosquitto.kill()
+    m = masters(slaves.port, url(mosquitto), tmp_path)
+    m.wait_line(f"cannot reach broker mqtt://127.0.0.1:{mosquitto.port}", 5)
+    mosquitto.start()
+    w = Watcher(mosquitto, [T + "state"], client_id="late")
+    try:
+        _, s = wait_json(w, "state", lambda s: True, 10)
+        assert s["mqtt"]["connects"] == 1 and "Connection refused" in s["mqtt"]["last_error"]
+        assert s["network"] == {"up": True, "connects": 1, "last_error": None}
+        assert s["ntp"] == {"synced": True, "last_error": None}
+        assert s["events_dropped"] == 0
+    finally:
+        w.close()
+    mosquitto.kill()
+    mosquitto.start()
+    w = Watcher(mosquitto, [T + "state"], client_id="later")
+    try:
+        _, s = wait_json(w, "state", lambda s: s["mqtt"]["connects"] == 2, 15)
+        assert s["mqtt"]["last_error"], s["mqtt"]
+    finally:
+        w.close()
+
+
 @pytest.mark.parametrize("args, env, message", [
     (["--broker", "http://127.0.0.1", "--site", "home"], None,
      "--broker: 'http://127.0.0.1' is not an MQTT broker URL; give mqtt://"),

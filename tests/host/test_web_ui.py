@@ -229,3 +229,42 @@ def test_the_page_shows_the_site_and_starts_and_ends_charge_now(
     finally:
         watcher.close()
         service.stop()
+
+
+@needs_chromium
+def test_the_page_says_no_device_is_heard_then_shows_its_health(
+        tmp_path, mosquitto, device, browser):
+    from mqtt_helpers import PASSWORD, USER  # here: the imports above are being reworked
+    api = free_port()
+    service = start_service(tmp_path, mosquitto, lambda url, site, password: None, api)
+    site = '[data-site="home"]'
+
+    def api_up() -> bool:
+        try:
+            return call(api, "GET", "/api/status")[0] == 200
+        except OSError:  # not listening yet
+            return False
+    try:
+        until(api_up, 20, "the API")
+        browser.get(f"http://127.0.0.1:{api}/")
+        note = shown(browser, f'{site} [data-field="device-note"]',
+                     lambda t: t.startswith("No device heard yet"), 10, "no device yet")
+        assert 'site "home"' in note and "powered" in note, note
+        assert not browser.find_element(
+            "css selector", f'{site} [data-field="device-health"]').is_displayed()
+
+        # The device (twcm master) comes: its health, as the computer's network and clock.
+        device(f"mqtt://{USER}@127.0.0.1:{mosquitto.port}", "home", PASSWORD)
+        health = shown(browser, f'{site} [data-field="device-health"]',
+                       lambda t: "Network" in t, 20, "the device's health")
+        for row in ("Network\nup", "NTP\nsynced", "MQTT reconnects\n0", "Dropped events\n0",
+                    "Free heap\nnot measured", "Bus loop max\n"):
+            assert row in health, (row, health)
+        assert "Last MQTT error" not in health, health
+        note = browser.find_element("css selector", f'{site} [data-field="device-note"]')
+        assert note.text == ""
+        status = call(api, "GET", "/api/sites/home")[1]["device"]["state"]
+        assert status["mqtt"]["connects"] == 1 and status["network"]["up"] is True
+        assert service.p.poll() is None
+    finally:
+        service.stop()

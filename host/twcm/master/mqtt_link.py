@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +19,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from twc import state
-from twc.contract import Contract
-from twc.hub import Hub
-from twc.leases import Leases
+from twc.health import why
+from twc.hub import mqtt_side
 from twc.master import Master
 from twc.ticks import ticks_ms
 
@@ -36,10 +36,13 @@ class MqttLink:
                  log: Callable[[str], None]) -> None:
         self.broker = broker
         self.log = log
-        self.leases = Leases(master, lambda kind, event: log("event: " + state.event_json(event)))
-        self.contract = Contract(site, self.leases)
-        # The Hub queues the events for MQTT and still calls the printers.
-        self.hub = Hub(master, self.leases, self.contract, __version__, self._store)
+        # The Hub queues the events for MQTT and still calls the printer.
+        self.hub = mqtt_side(master, site, __version__, self._store,
+                             lambda kind, event: log("event: " + state.event_json(event)))
+        self.leases = self.hub.leases
+        self.contract = self.hub.contract
+        self.health = self.hub.health  # the state's network, ntp and mqtt
+        self.health.host()
         self.schedule_file = state_dir / "schedule.json"
         self._restore()
         self.connected = False
@@ -91,24 +94,30 @@ class MqttLink:
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, _: Any) -> None:
         if reason.is_failure:
+            self.health.mqtt_error = f"the broker refused: {reason}"
             self.log(f"warning: broker {self.broker} refused the connection ({reason}); "
                      "check the user in --broker and the password; retrying")
             return
         client.subscribe([(t, 1) for t in self.contract.subscriptions()])
         client.publish(self.contract.online_topic, "true", qos=1, retain=True)
+        self.health.mqtt_connects += 1
         self.hub.connected()
         self.connected = True
         self.log(f"MQTT: connected to {self.broker}")
 
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:
-        # paho keeps the reason to itself. Each failed try (1 s, 2 s, 4 s ... 60 s):
-        why = "is it up, its certificate valid?" if self.broker.tls else "is it up?"
-        self.log(f"warning: cannot reach broker {self.broker} ({why}); the master goes on "
+        # Each failed try (1 s, 2 s, 4 s ... 60 s). paho passes no reason, but calls this
+        # while it handles the OSError of the try, so that is the exception in hand.
+        e = sys.exc_info()[1]
+        self.health.mqtt_error = "cannot connect" if e is None else why(e)
+        hint = "is it up, its certificate valid?" if self.broker.tls else "is it up?"
+        self.log(f"warning: cannot reach broker {self.broker} ({hint}); the master goes on "
                  f"without it (mode {self.leases.mode}) and retries")
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, _: Any) -> None:
         if self.connected:
             self.connected = False
+            self.health.mqtt_error = f"lost the connection: {reason}"
             self.log(f"warning: lost broker {self.broker} ({reason}); reconnecting")
 
     def _on_message(self, client: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:

@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, get_args, get_origin, get_type_hints
 
 from twc import payloads
@@ -40,6 +40,28 @@ class Slave:
 
 
 @dataclass(frozen=True)
+class NetworkHealth:
+    """The device's network: up now, times it came up since start, its latest failure."""
+    up: bool
+    connects: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class NtpHealth:
+    """Whether NTP set the device's clock since start, and its latest failure."""
+    synced: bool
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class MqttHealth:
+    """Times the broker took the device's connection since start, and its latest failure."""
+    connects: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class DeviceState:
     """The state message; the fields the host acts on are required."""
     mode: str
@@ -57,6 +79,11 @@ class DeviceState:
     min_amps: int | None
     free_heap: int | None
     loop_max_ms: int | None
+    # The device's health (docs/mqtt.md); None from a device that predates them.
+    network: NetworkHealth | None
+    ntp: NtpHealth | None
+    mqtt: MqttHealth | None
+    events_dropped: int | None
 
 
 class Garbage(ValueError):
@@ -70,6 +97,9 @@ def _value(d: dict, key: str, hint: Any, where: str) -> Any:
             return None
         raise Garbage(f"{where}{key} is {'null' if key in d else 'missing'}")
     v = d[key]
+    nested = next((t for t in types if is_dataclass(t)), None)
+    if nested is not None:  # an object of the state, e.g. network
+        return _build(nested, v, f"{where}{key}: ")
     if get_origin(hint) is tuple:  # volts: a list of integers
         if isinstance(v, list) and all(type(x) is int for x in v):
             return tuple(v)

@@ -185,11 +185,51 @@ function renderReadings(section, s) {
   }));
 }
 
+function bytes(n) {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`;
+}
+
+function times(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
+
+// The device's own health (docs/mqtt.md: network, ntp, mqtt, events_dropped, free_heap,
+// loop_max_ms). A last error is the latest since the device started: it may be over.
+function healthRows(st) {
+  const rows = [];
+  const net = st.network;
+  if (net) {
+    const again = net.connects > 1 ? `, ${times(net.connects - 1, "reconnect")}` : "";
+    rows.push(["Network", (net.up ? "up" : "down") + again, net.up ? "good" : "bad"]);
+    if (net.last_error) rows.push(["Last network error", net.last_error, "warn"]);
+  }
+  if (st.ntp) {
+    rows.push(["NTP", st.ntp.synced ? "synced" : "not synced", st.ntp.synced ? "good" : "warn"]);
+    if (st.ntp.last_error) rows.push(["Last NTP error", st.ntp.last_error, "warn"]);
+  }
+  if (st.mqtt) {
+    const again = Math.max(0, st.mqtt.connects - 1);
+    rows.push(["MQTT reconnects", again, again ? "warn" : ""]);
+    if (st.mqtt.last_error) rows.push(["Last MQTT error", st.mqtt.last_error, "warn"]);
+  }
+  if (st.events_dropped !== null) {
+    rows.push(["Dropped events", st.events_dropped, st.events_dropped ? "warn" : ""]);
+  }
+  if (!net && !st.ntp && !st.mqtt) rows.push(["Health", "not reported by this firmware", "muted"]);
+  rows.push(["Free heap", st.free_heap === null ? "not measured" : bytes(st.free_heap)]);
+  rows.push(["Bus loop max", st.loop_max_ms === null ? "not measured" : `${st.loop_max_ms} ms`,
+             st.loop_max_ms > 1000 ? "warn" : ""]);
+  return rows;
+}
+
 function renderDevice(section, s) {
   const dev = s.device;
   const st = dev.state;
   const health = {online: "good", offline: "bad", silent: "bad"}[dev.health] || "warn";
   const rows = [["Health", dev.health, `badge ${health}`]];
+  const note = field(section, "device-note");
+  note.textContent = dev.health === "unknown"
+    ? `No device heard yet: is it powered, and connected to the broker twcm uses, ` +
+      `with site "${s.site}" in its config?`
+    : "";
   if (!st) {
     rows.push(["State", "none yet", "muted"]);
   } else {
@@ -203,6 +243,9 @@ function renderDevice(section, s) {
     if (st.uptime_s !== null) rows.push(["Up", duration(st.uptime_s)]);
   }
   pairs(field(section, "device"), rows);
+  const healthList = field(section, "device-health");
+  healthList.hidden = !st;
+  pairs(healthList, st ? healthRows(st) : []);
 }
 
 function renderTwcs(section, s) {
