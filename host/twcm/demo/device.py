@@ -20,6 +20,7 @@ from pathlib import Path
 from queue import Empty, SimpleQueue
 
 from twc import proto
+from twc.busloop import BusLoop
 from twc.master import Master
 from twc.share import Limits
 from twc.state import event_json
@@ -84,6 +85,7 @@ class SimDevice:
                        for i in range(slaves)]
         self.link = MqttLink(self.master, broker, site, state_dir,
                              lambda line: log(words(line)))
+        self.loop = BusLoop(self.master, self.link.hub, time.time)  # the bus runs the master
         self._plugs: SimpleQueue[tuple[int, bool]] = SimpleQueue()
         self._running = threading.Event()
         self._thread = threading.Thread(target=self._run, name="twcm demo bus", daemon=True)
@@ -118,7 +120,7 @@ class SimDevice:
                 car.unplug()
         self.bus.run_until(_now_ms())
         now = self.bus.master_now
-        self.link.hub.bus_tick(now, int(time.time()))
+        self.loop.leases(now)
         self.link.publish_pending(now)
 
     def _run(self) -> None:

@@ -11,7 +11,8 @@ import serial
 
 from twc.master import MASTER_ID, Master
 from twc.share import Limits
-from twc.ticks import ticks_add, ticks_diff, ticks_ms
+from twc.busloop import BusLoop
+from twc.ticks import ticks_ms
 from twcm.master.status import format_slot, slot_summary
 
 if TYPE_CHECKING:
@@ -45,13 +46,13 @@ class SerialMaster:
         self.master = Master(self._send, limits, master_id=master_id,
                              on_event=self._event, now=ticks_ms())
         self.link: MqttLink | None = None
-        self._pass_at = self._utc_next = ticks_ms()
-        self._utc_s = 0
+        self.loop = BusLoop(self.master, None, time.time)
 
     def use_broker(self, broker: Broker, site: str, state_dir: Path) -> None:
         """Serve the MQTT contract (docs/mqtt.md) on broker, as the ESP32 does."""
         from twcm.master.mqtt_link import MqttLink
         self.link = MqttLink(self.master, broker, site, state_dir, self._print)
+        self.loop.hub = self.link.hub
 
     def __enter__(self) -> "SerialMaster":
         return self
@@ -85,31 +86,14 @@ class SerialMaster:
             self._print("  " + format_slot(slot_summary(s)))
 
     def step(self, timeout: float = TICK_S) -> None:
-        """Wait up to timeout for bytes, feed them, tick the master (and the
-        leases, and hand what is due to the MQTT link)."""
+        """Wait up to timeout for bytes, then one pass of the bus loop (twc.busloop: the
+        master, and the leases) and hand what is due to the MQTT link."""
         ready, _, _ = select.select([self.port.fileno()], [], [], timeout)
-        if ready:
-            data = self.port.read(4096)
-            if data:
-                self.master.handle_bytes(data, ticks_ms())
+        data = self.port.read(4096) if ready else b""
         now = ticks_ms()
-        self.master.tick(now)
-        link = self.link
-        if link is not None:
-            gap = ticks_diff(now, self._pass_at)  # this pass, with its wait for bytes
-            self._pass_at = now
-            if gap > (link.hub.loop_max_ms or 0):
-                link.hub.loop_max_ms = gap
-            link.hub.bus_tick(now, self._utc(now))
-            link.publish_pending(now)
-
-    def _utc(self, now: int) -> int:
-        """Unix seconds, read from the clock once a second, as each one begins."""
-        if ticks_diff(now, self._utc_next) >= 0:
-            t = time.time()
-            self._utc_s = int(t)
-            self._utc_next = ticks_add(now, 1000 - int(t % 1 * 1000))
-        return self._utc_s
+        self.loop.step(now, data, len(data))
+        if self.link is not None:
+            self.link.publish_pending(now)
 
     def run_forever(self) -> int:
         """Run until Ctrl-C (0) or until the port fails (1)."""
@@ -117,7 +101,6 @@ class SerialMaster:
         self._print(f"master {self.master.id:04X} on {self.port.port}")
         if self.link is not None:
             self.link.start()
-            self._pass_at = ticks_ms()
         try:
             while True:
                 self.step()
