@@ -53,3 +53,12 @@ def test_a_setting_is_checked_like_the_config_and_applied_at_once():
     with pytest.raises(ValueError, match="no such setting: colour"):
         s.change_settings(colour="red")
     assert s.policy.settings is before
+
+
+def test_green_tracking_without_readings_sends_no_lease_and_releases_one():
+    s = site()  # its source was never read: no readings
+    s.charge_now(10, timedelta(minutes=5))
+    assert s.link.lease_amps == 10
+    decision = s.cancel_charge_now()
+    assert (decision.lease, s.sent, s.link.lease_amps) == (False, None, None)
+    assert s.status()["decision"]["lease"] is False and s.status()["lease_amps"] is None

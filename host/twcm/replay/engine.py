@@ -109,7 +109,7 @@ class Site:
                       grid_import_w=consumption - generation_w,
                       charger_amps=sum(s.actual_ca for s in linked) / 100.0,
                       volts=VOLTS, phases=1,
-                      car_plugged=any(s.wanting for s in linked))
+                      wanting=any(s.wanting for s in linked))
 
 
 def replay_settings(mode: str = "green", max_amps: int = 32,

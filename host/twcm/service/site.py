@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from twcm.service.config import SiteConfig
 from twcm.service.devicelink import SiteLink
-from twcm.service.policy import ChargeNow, Decision, Inputs, NonScheduled, Policy, Settings
+from twcm.service.policy import ChargeNow, Decision, Policy, Settings, site_inputs
 from twcm.service.policy.device_schedule import device_schedule
 from twcm.service.sources import Reading, kinds
 from twcm.service.sources.combine import Combined, Meters
@@ -31,14 +31,6 @@ log = logging.getLogger("twcm.service")
 
 SCHEDULE_EVERY_S = 300.0
 MAX_CHARGE_NOW = timedelta(hours=24)
-
-
-def _unleased(decision: Decision, policy: Policy) -> bool:
-    """True when the decision rests on nothing: green tracking without readings (its
-    default claim won). Then no lease is sent and the device follows its own schedule or
-    fallback, as it would without a host."""
-    tracking = policy.settings.non_scheduled is NonScheduled.TRACK_GREEN
-    return decision.set_by is None or (tracking and decision.set_by.source == "default")
 
 
 def meters(config: SiteConfig) -> Meters:
@@ -139,7 +131,7 @@ class SiteLoop:
             "time": round(time.time(), 1),
             "lease_amps": self.sent,
             "decision": None if d is None else {
-                "amps": d.amps, "reason": d.reason,
+                "amps": d.amps, "lease": d.lease, "reason": d.reason,
                 "set_by": d.set_by and d.set_by.source,
                 "capped_by": d.capped_by and d.capped_by.source,
                 "claims": [{"source": x.source, "amps": x.amps, "reason": x.reason}
@@ -164,8 +156,7 @@ class SiteLoop:
             return
         amps, until = saved
         self.policy.charge_now_request = ChargeNow(min(amps, self.config.max_amps),
-                                                   datetime.fromtimestamp(until, self.zone)
-                                                   .astimezone(self.zone))
+                                                   self._local(until))
         log.info("site %s: Charge Now %d A goes on until %s", self.config.name, amps,
                  self.policy.charge_now_request.until.strftime("%a %H:%M"))
 
@@ -186,7 +177,10 @@ class SiteLoop:
 
     def now(self) -> datetime:
         """Now in the site's time zone (the policy's clock)."""
-        return datetime.now(self.zone).astimezone(self.zone)
+        return self._local(time.time())
+
+    def _local(self, wall: float) -> datetime:
+        return datetime.fromtimestamp(wall, self.zone).astimezone(self.zone)
 
     def _read(self) -> Reading | None:
         """The combined readings; a source turning stale or fresh again is logged once."""
@@ -229,23 +223,17 @@ class SiteLoop:
         """Read, decide, lease and record once; the decision."""
         self._push_schedule()
         reading = self._read()
+        age = 0.0 if reading is None else time.time() - reading.at
+        inputs = site_inputs(reading, self.link.state, age)
         wall = time.time()
-        meters = {} if reading is None else {
-            "generation_w": reading.generation_w, "consumption_w": reading.consumption_w,
-            "grid_import_w": reading.grid_import_w, "battery_soc": reading.battery_soc,
-            "grid_connected": reading.grid_connected,
-            "meter_age_s": max(0.0, wall - reading.at)}
-        state = self.link.state
-        inputs = Inputs.from_state(asdict(state) if state else {}, **meters)
-        decision = self.policy.decide(datetime.fromtimestamp(wall, self.zone)
-                                      .astimezone(self.zone), inputs)
+        decision = self.policy.decide(self._local(wall), inputs)
         name = self.config.name
-        if _unleased(decision, self.policy):
+        if decision.lease:
+            sent: int | None = self.link.want(decision.amps, decision.reason)
+        else:
             if self.link.lease_amps is not None:
                 self.link.release(decision.reason)
             sent = None
-        else:
-            sent = self.link.want(decision.amps, decision.reason)
         shown = (sent, decision.set_by and decision.set_by.source,
                  decision.capped_by and decision.capped_by.source)
         if shown != self._shown:
