@@ -9,11 +9,11 @@ simulated device, with the figures that tell how green the charging was.
 from twcm.replay.days import DAYS, day
 from twcm.replay.engine import MODES, Result, Sample, replay, replay_settings, site_config
 from twcm.replay.oracle import OracleResult, best_offer, oracle
-from twcm.replay.report import capture, figures, plot
+from twcm.replay.report import capture, figure, figures, plot
 from twcm.replay.trace import Event, Trace, TraceError, load_trace, parse_trace
 
 __all__ = [
     "DAYS", "MODES", "Event", "OracleResult", "Result", "Sample", "Trace", "TraceError",
-    "best_offer", "capture", "day", "figures", "load_trace", "oracle", "parse_trace",
-    "plot", "replay", "replay_settings", "site_config",
+    "best_offer", "capture", "day", "figure", "figures", "load_trace", "oracle",
+    "parse_trace", "plot", "replay", "replay_settings", "site_config",
 ]
