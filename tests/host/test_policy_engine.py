@@ -141,8 +141,8 @@ def test_main_fuse_also_heeds_the_busiest_measured_phase():
     d = p.decide(T0, Inputs(consumption_w=4600 + 6 * 690, **three))
     assert d.amps == 25  # 32 - 6.7, from the house load alone
     d = p.decide(T0, Inputs(consumption_w=4600 + 6 * 690, grid_phase_amps=(26, 6, 6), **three))
-    assert (d.amps, d.capped_by.reason) == (
-        12, "main fuse 32 A with 26.0 A on the busiest phase (6.0 A of it the cars'): 12 A left")
+    assert (d.amps, d.capped_by.reason) == (12, "main fuse 32 A with 26.0 A on the busiest "
+                                            "phase (6.0 A of it the cars'): 12 A left")
     # The measured current is net of the sun: it never raises the ceiling.
     d = p.decide(T0, Inputs(consumption_w=4600 + 6 * 690, grid_phase_amps=(-9, -9, -9),
                             **three))
