@@ -7,7 +7,7 @@ site's meter reading (twcm.service.sources.Reading) and the device's state messa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only their fields are read: the policy imports no I/O
@@ -62,13 +62,13 @@ def site_inputs(reading: Reading | None, state: DeviceState | None, age_s: float
     if not plausible_volts(volts) and reading is not None and plausible_volts(reading.volts):
         volts = reading.volts
     phases = max((sum(1 for v in s.volts if v) for s in linked), default=0)
-    device = {"charger_amps": sum(s.actual_amps for s in linked), "volts": volts,
-              "phases": phases or None,
-              "wanting": None if state is None else _wanting([s.wanting for s in linked])}
+    device = Inputs(charger_amps=sum(s.actual_amps for s in linked), volts=volts,
+                    phases=phases or None,
+                    wanting=None if state is None else _wanting([s.wanting for s in linked]))
     if reading is None:
-        return Inputs(**device)
+        return device
     r = reading
-    return Inputs(generation_w=r.generation_w, consumption_w=r.consumption_w,
-                  grid_import_w=r.grid_import_w, grid_phase_amps=r.phase_amps,
-                  battery_soc=r.battery_soc, grid_connected=r.grid_connected,
-                  meter_age_s=max(0.0, age_s), **device)
+    return replace(device, generation_w=r.generation_w, consumption_w=r.consumption_w,
+                   grid_import_w=r.grid_import_w, grid_phase_amps=r.phase_amps,
+                   battery_soc=r.battery_soc, grid_connected=r.grid_connected,
+                   meter_age_s=max(0.0, age_s))
