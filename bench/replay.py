@@ -6,9 +6,9 @@
                                      [--grid-share 0.015] [--grid-allowance-wh 150]
 
 For the clear, cloudy and measured (NREL SERF East, from pvanalytics) days,
-the real policy in green-only mode drives the master on the simulated bus
-with one car plugged in all day (32 A max, 230 V single phase, decisions
-every 5 s, bus steps of 20 ms). Prints per day the capture (kWh into the
+the site loop of `twcm run` in green-only mode leases to the master on the
+simulated bus with one car plugged in all day (32 A max, 230 V single phase,
+decisions every 5 s, bus steps of 20 ms; docs/replay.md). Prints per day the capture (kWh into the
 car from the surplus / the oracle's), the grid's share of the car's energy
 and the offer changes per hour of charging, against the targets:
 capture >= 97 %, grid <= 2 %, changes <= 6 per hour. The policy settings

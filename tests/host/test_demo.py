@@ -3,6 +3,7 @@ simulated solar day, as a user runs it (a subprocess, output not a terminal), an
 parts on their own."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from rich.console import Console
 from twc.share import Limits
 from twc.ticks import ticks_ms
 from twcm.cli import main
-from twcm.demo.app import Options, site_config
+from twcm.demo.app import DayClock, Options, site_config
 from twcm.demo.device import DeviceView, SimDevice, Twc
 from twcm.demo.events import event_words, words
 from twcm.demo.scenario import HOUR_S, Scenario, timeline
@@ -158,16 +160,21 @@ def test_cars_arrive_and_leave_once_each_in_simulated_time():
     assert [p.twc for p in timeline(1)] == [0]
 
 
-def test_the_policy_runs_as_fast_as_the_day_but_not_faster_than_the_cars():
-    real = GreenSettings()
+def test_the_policy_runs_on_the_days_time_but_not_faster_than_the_cars():
+    """The site loop's clock is the simulated day's: the policy keeps a real day's
+    settings, but for what the real-time cars and meter need."""
     green = site_config(Options(speed=10)).settings().green
-    assert green.start_delay_s == real.start_delay_s / 10 > 0
-    assert green.stop_delay_s == real.stop_delay_s / 10 > 0
-    assert green.change_interval_s == max(2.0, real.change_interval_s / 10)
-    assert site_config(Options()).settings().green.subtract_charger_load  # the cars metered
+    assert green == dataclasses.replace(GreenSettings(), subtract_charger_load=True)
     fast = site_config(Options(speed=1000))
-    assert fast.settings().green.change_interval_s == 2.0  # not 0.03 s: cars take seconds
+    assert fast.settings().green.change_interval_s == 2000.0  # 2 s: cars take seconds
+    assert fast.settings().max_reading_age_s == 120 * 1000  # the meter is read in real time
     assert fast.interval_s == 0.5
+    clock = DayClock("10:00", 60)
+    assert datetime.fromtimestamp(clock.time()).strftime("%H:%M") == "10:00"
+    clock.t0 -= 60  # a real minute later: an hour of the day
+    assert datetime.fromtimestamp(clock.time()).strftime("%H:%M") == "11:00"
+    assert clock.age_s(time.time() - 2) == pytest.approx(120, abs=1)
+    assert clock.monotonic() == pytest.approx(time.monotonic(), abs=0.1)
 
 
 def test_demo_refuses_bad_wiring(capsys):

@@ -15,7 +15,7 @@ def policy(**kw):
 
 
 def sun(gen, cons=0.0, **kw):
-    return Inputs(generation_w=gen, consumption_w=cons, car_plugged=True, **kw)
+    return Inputs(generation_w=gen, consumption_w=cons, wanting=True, **kw)
 
 
 def test_priority_manual_over_schedule_over_green():
@@ -37,21 +37,42 @@ def test_cancel_charge_now():
     p.charge_now(16, timedelta(hours=1), T0)
     assert p.decide(T0, Inputs()).amps == 16
     p.cancel_charge_now()
-    d = p.decide(T0, Inputs(car_plugged=True))
+    d = p.decide(T0, Inputs(wanting=True))
     assert (d.amps, d.reason) == (0, "default: not scheduled: do not charge")
 
 
 def test_non_scheduled_fixed_and_no_car_note():
-    d = policy(non_scheduled=NonScheduled.FIXED, non_scheduled_amps=10).decide(T0, Inputs())
-    assert d.amps == 10
+    p = policy(non_scheduled=NonScheduled.FIXED, non_scheduled_amps=10)
+    d = p.decide(T0, Inputs(wanting=False))
+    assert (d.amps, d.lease) == (10, True)
     assert d.reason == "default: not scheduled: fixed 10 A (no car wants current now)"
+    # A device that does not say whether a car wants current gets no note.
+    assert p.decide(T0, Inputs()).reason == "default: not scheduled: fixed 10 A"
 
 
-def test_track_green_without_readings_does_not_charge():
-    d = policy().decide(T0, Inputs(car_plugged=True))
-    assert (d.amps, d.reason) == (0, "default: tracking green energy: no surplus reading")
+def test_track_green_without_readings_sends_no_lease():
+    d = policy().decide(T0, Inputs(wanting=True))
+    assert (d.amps, d.lease, d.reason) == (0, False, "default: tracking green energy: "
+                                           "no surplus reading")
     d = policy().decide(T0, sun(9000, meter_age_s=121))
-    assert (d.amps, d.reason) == (0, "default: tracking green energy: meter readings too old")
+    assert (d.amps, d.lease, d.reason) == (0, False, "default: tracking green energy: "
+                                           "meter readings too old")
+    # Charge Now and windows need no readings: they are leased.
+    p = policy()
+    p.charge_now(16, timedelta(hours=1), T0)
+    assert (p.decide(T0, Inputs()).amps, p.decide(T0, Inputs()).lease) == (16, True)
+    q = policy(windows=(Window((0,), time(11), time(13), 20),))
+    assert q.decide(T0, Inputs()).lease
+
+
+def test_with_a_surplus_reading_green_is_leased_and_the_default_says_why_not_more():
+    d = policy().decide(T0, sun(900))  # 3.9 A: below the 6 A minimum
+    default = d.claims[-1]
+    assert (d.amps, d.lease, d.set_by.source) == (0, True, "green")
+    assert default.reason == "tracking green energy: surplus below the car's minimum"
+    d = policy().decide(T0, sun(2300))
+    assert (d.amps, d.lease) == (9, True)
+    assert d.claims[-1].reason == "tracking green energy: surplus enough for the car's minimum"
 
 
 def test_green_uses_measured_volts_and_phases():
@@ -65,7 +86,7 @@ def test_green_uses_measured_volts_and_phases():
 
 def test_main_fuse_caps_every_wish():
     p = policy(main_fuse_amps=25, non_scheduled=NonScheduled.FIXED, non_scheduled_amps=32)
-    d = p.decide(T0, Inputs(consumption_w=230 * 15))
+    d = p.decide(T0, Inputs(consumption_w=230 * 15, wanting=False))
     assert (d.amps, d.set_by.source, d.capped_by.source) == (10, "default", "safety")
     assert d.reason == ("default: not scheduled: fixed 32 A; capped by main fuse 25 A "
                         "with house load 3450 W: 10 A left (no car wants current now)")
@@ -89,7 +110,7 @@ def test_main_fuse_house_load_sources():
 def test_site_maximum_caps():
     p = policy(max_amps=24)
     p.charge_now(40, timedelta(hours=1), T0)
-    d = p.decide(T0, Inputs(car_plugged=True))
+    d = p.decide(T0, Inputs(wanting=True))
     assert d.amps == 24 and d.reason.endswith("capped by site maximum 24 A")
 
 
@@ -111,16 +132,27 @@ def test_battery_gate_does_not_limit_charge_now():
     assert p.decide(T0, sun(0, battery_soc=5)).amps == 16
 
 
-def test_from_state_reads_the_device_state():
-    state = {"slaves": [
-        {"volts": [231, 229, 230], "actual_amps": 9.5, "state": "charging"},
-        {"volts": [230, 230, 230], "actual_amps": 0, "state": "ready"},
-    ]}
-    i = Inputs.from_state(state, generation_w=5000)
-    assert (i.charger_amps, i.phases, i.car_plugged, i.generation_w) == (9.5, 3, True, 5000)
-    assert i.volts == pytest.approx(230)
-    empty = Inputs.from_state({"slaves": []})
-    assert (empty.volts, empty.phases, empty.car_plugged) == (None, None, False)
+def test_main_fuse_also_heeds_the_busiest_measured_phase():
+    """Three phases, 4600 W of house load all on L1: spread over the phases it looks like
+    6.7 A each, but L1 carries 20 A besides the cars' 6 A."""
+    p = policy(main_fuse_amps=32, non_scheduled=NonScheduled.FIXED, non_scheduled_amps=32,
+               green=GreenSettings(subtract_charger_load=True))
+    three = dict(volts=230, phases=3, charger_amps=6)
+    d = p.decide(T0, Inputs(consumption_w=4600 + 6 * 690, **three))
+    assert d.amps == 25  # 32 - 6.7, from the house load alone
+    d = p.decide(T0, Inputs(consumption_w=4600 + 6 * 690, grid_phase_amps=(26, 6, 6), **three))
+    assert (d.amps, d.capped_by.reason) == (12, "main fuse 32 A with 26.0 A on the busiest "
+                                            "phase (6.0 A of it the cars'): 12 A left")
+    # The measured current is net of the sun: it never raises the ceiling.
+    d = p.decide(T0, Inputs(consumption_w=4600 + 6 * 690, grid_phase_amps=(-9, -9, -9),
+                            **three))
+    assert d.amps == 25
+    # A phase the meter cannot tell, or readings too old: the house load alone.
+    d = p.decide(T0, Inputs(consumption_w=4600 + 6 * 690, grid_phase_amps=(26, float("nan"),
+                                                                            6), **three))
+    assert d.amps == 25
+    d = p.decide(T0, Inputs(consumption_w=0, grid_phase_amps=(26, 6, 6), meter_age_s=999))
+    assert d.amps == 0 and "house load unknown" in d.reason
 
 
 @pytest.mark.parametrize("kw, field", [

@@ -30,7 +30,7 @@ def simulate(solar, house, start_h=6, end_h=20, step_s=10):
         t = start_h + k * step_s / 3600
         h = house(t)
         inputs = Inputs(generation_w=solar(t), consumption_w=h + amps * VP,
-                        charger_amps=amps, car_plugged=True)
+                        charger_amps=amps, wanting=True)
         amps = p.decide(DAY + timedelta(hours=t), inputs).amps
         assert 0 <= amps <= SETTINGS.max_amps
         assert amps <= fuse_room(h)
@@ -92,7 +92,7 @@ def test_fuse_caps_charge_now_as_the_house_load_changes():
     p.charge_now(32, timedelta(hours=2), DAY)
     for k in range(0, 7200, 60):
         house = 1500 + 2000 * math.sin(k / 600)
-        d = p.decide(DAY + timedelta(seconds=k), Inputs(consumption_w=house + 7000, charger_load_w=7000))
+        d = p.decide(DAY + timedelta(seconds=k), Inputs(consumption_w=house + 7000, charger_amps=7000 / VP))
         assert d.amps == min(32, fuse_room(house)) and d.set_by.source == "manual"
 
 
@@ -105,7 +105,9 @@ reading = st.fixed_dictionaries({
     "charger_amps": st.one_of(st.floats(0, 80), st.just(math.nan)),
     "volts": st.one_of(st.none(), st.floats(0, 400)),
     "phases": st.one_of(st.none(), st.integers(0, 4)),
-    "car_plugged": st.booleans(),
+    "wanting": st.one_of(st.none(), st.booleans()),
+    "grid_phase_amps": st.one_of(st.none(), st.lists(
+        st.one_of(st.floats(-60, 80), st.just(math.nan)), min_size=1, max_size=3).map(tuple)),
 })
 config = st.builds(
     lambda mx, mn, fuse, flex, sub, action: Settings(
@@ -149,4 +151,8 @@ def fuse_cap(s, i):
         house = known[1] - charger_w
     else:
         return 0
-    return max(0.0, s.main_fuse_amps - max(0.0, house) / vp)
+    cap = s.main_fuse_amps - max(0.0, house) / vp
+    phases = i.grid_phase_amps or ()
+    if phases and all(math.isfinite(a) for a in phases):  # the busiest phase, measured
+        cap = min(cap, s.main_fuse_amps - (max(phases) - charger_w / vp))
+    return max(0.0, cap)

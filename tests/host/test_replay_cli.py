@@ -1,9 +1,12 @@
 """`twcm replay` from the command line."""
+import io
 import re
 
 import pytest
 
 from twcm.cli import main
+from twcm.commands.replay import Progress
+from twcm.replay import day, figure, replay, replay_settings
 
 
 def test_replay_clear_day_prints_the_figures_and_a_plot(capsys, tmp_path):
@@ -39,3 +42,57 @@ def test_bad_window_and_missing_file_exit_2(capsys, tmp_path):
     assert "fewer than two steps" in capsys.readouterr().err
     assert main(["replay", "--trace", str(tmp_path / "none.csv")]) == 2
     assert "cannot read the trace" in capsys.readouterr().err
+
+
+class Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_progress_on_a_terminal_is_one_line_redrawn_and_wiped():
+    now = [0.0]
+    out = Stream(tty=True)
+    p = Progress(out, clock=lambda: now[0])
+    p(3600, 7 * 86400)
+    assert out.getvalue() == ""  # not in the first half second
+    now[0] = 1.0
+    p(86400, 7 * 86400)
+    p(86400 + 5, 7 * 86400)  # too soon after the last: not redrawn
+    now[0] = 2.0
+    p(2 * 86400, 7 * 86400)
+    p.close()
+    assert out.getvalue() == (
+        "\rtwcm replay: 24.0 of 168.0 h replayed (14 %), about 6 s left\x1b[K"
+        "\rtwcm replay: 48.0 of 168.0 h replayed (29 %), about 5 s left\x1b[K\r\x1b[K")
+
+
+def test_progress_piped_is_a_line_now_and_then():
+    now = [0.0]
+    out = Stream(tty=False)
+    p = Progress(out, every_s=30, clock=lambda: now[0])
+    for t in range(1, 100):
+        now[0] = t
+        p(t * 600, 100 * 600)
+    p.close()
+    assert out.getvalue().splitlines() == [
+        "twcm replay: 5.0 of 16.7 h replayed (30 %), about 70 s left",
+        "twcm replay: 10.0 of 16.7 h replayed (60 %), about 40 s left",
+        "twcm replay: 15.0 of 16.7 h replayed (90 %), about 10 s left"]
+
+
+def test_a_short_piped_replay_writes_nothing_on_stderr(capsys):
+    assert main(["replay", "--day", "clear", "--start", "11", "--hours", "0.5"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_plot_shows_the_time_of_day():
+    pytest.importorskip("matplotlib")
+    steps = day("clear").resample(60, 10 * 3600, 14 * 3600)
+    fig = figure(replay(steps, replay_settings("green", 32), 60, 50), "noon")
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert "12:00" in ticks and all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks), ticks

@@ -1,6 +1,8 @@
 """The replay engine: the real policy and master on the simulated bus over part of a day."""
 import pytest
 
+from twcm.service import site
+
 from twcm.service.policy import GreenSettings
 from twcm.replay.days import clear_day
 from twcm.replay.engine import replay, replay_settings
@@ -68,3 +70,26 @@ def test_fixed_mode_charges_at_max_from_the_grid_at_night():
 def test_settings_must_count_the_charger_in_the_meter():
     with pytest.raises(ValueError, match="subtract_charger_load"):
         replay_settings("green", 32, GreenSettings())
+
+
+def test_the_replay_decides_through_the_site_loop_of_twcm_run(monkeypatch):
+    """Each step is a turn of SiteLoop: its inputs come from site_inputs, on the reading
+    and on the state message the simulated device published."""
+    seen = []
+    real = site.site_inputs
+
+    def spy(*args):
+        seen.append(real(*args))
+        return seen[-1]
+
+    monkeypatch.setattr("twcm.service.site.site_inputs", spy)
+    sunny = Trace(clear_day().start, (0.0, 600.0), (6000.0, 6000.0), (500.0, 500.0))
+    calls = []
+    r = replay(sunny, replay_settings("green", 32), decide_s=10, bus_step_ms=50,
+               progress=lambda done, total: calls.append((done, total)))
+    assert len(seen) == len(r.samples) == 60
+    last = seen[-1]
+    assert (last.wanting, last.volts, last.phases) == (True, 230, 1)
+    assert last.charger_amps > 10 and last.consumption_w > 500 + 230 * 10
+    assert calls[-1] == (600.0, 600.0) and len(calls) == 60
+    assert r.start == sunny.start

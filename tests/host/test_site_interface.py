@@ -14,8 +14,29 @@ CONFIG = {"site": [{"name": "home", "max_amps": 24,
                     "source": {"type": "static", "generation_w": 0, "consumption_w": 500}}]}
 
 
-def site() -> SiteLoop:
-    return SiteLoop(Config.model_validate(CONFIG).site[0], None)
+class Clock:
+    """A site clock that moves only when told."""
+
+    def __init__(self, wall: float) -> None:
+        self.wall, self.mono = wall, 0.0
+
+    def time(self) -> float:
+        return self.wall
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def age_s(self, stamp: float) -> float:
+        return self.wall - stamp
+
+    def advance(self, seconds: float) -> None:
+        self.wall += seconds
+        self.mono += seconds
+
+
+def site(clock: Clock | None = None) -> SiteLoop:
+    config = Config.model_validate(CONFIG).site[0]
+    return SiteLoop(config, None) if clock is None else SiteLoop(config, None, clock)
 
 
 def test_charge_now_is_decided_at_once_and_its_status_says_so():
@@ -53,3 +74,23 @@ def test_a_setting_is_checked_like_the_config_and_applied_at_once():
     with pytest.raises(ValueError, match="no such setting: colour"):
         s.change_settings(colour="red")
     assert s.policy.settings is before
+
+
+def test_charge_now_lasts_its_minutes_on_the_site_clock():
+    clock = Clock(1_800_000_000.0)  # a simulated day, not the system's
+    s = site(clock)
+    s.charge_now(16, timedelta(minutes=60))
+    assert s.status()["time"] == 1_800_000_000.0
+    clock.advance(59 * 60)
+    assert s.turn().set_by.source == "manual"
+    clock.advance(2 * 60)
+    assert s.turn().set_by.source != "manual" and s.status()["charge_now"] is None
+
+
+def test_green_tracking_without_readings_sends_no_lease_and_releases_one():
+    s = site(Clock(1_800_000_000.0))  # its source was never read: no readings
+    s.charge_now(10, timedelta(minutes=5))
+    assert s.link.lease_amps == 10
+    decision = s.cancel_charge_now()
+    assert (decision.lease, s.sent, s.link.lease_amps) == (False, None, None)
+    assert s.status()["decision"]["lease"] is False and s.status()["lease_amps"] is None

@@ -1,4 +1,4 @@
-"""`twcm replay`: run the policy and the simulated device over a day of readings.
+"""`twcm replay`: run the site loop and the simulated device over a day of readings.
 
 The trace (CSV: time,generation_w,consumption_w[,event]) or a built-in day
 is replayed at full speed; the figures say how much of the cars' energy
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
 
 from twcm.commands.master import amps_arg
 from twcm.service.policy import GreenSettings
@@ -54,6 +57,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+class Progress:
+    """How far the replay has come, on `stream` (stderr): on a terminal one line redrawn
+    in place (from half a second in, a few times a second, wiped at the end); else a
+    line every `every_s` seconds, so a short run prints nothing and a piped one little."""
+
+    def __init__(self, stream: TextIO, every_s: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream, self.clock = stream, clock
+        self.tty = stream.isatty()
+        self.every_s = 0.2 if self.tty else every_s
+        self.began = clock()
+        self.due = self.began + (0.5 if self.tty else every_s)
+        self.shown = False
+
+    def __call__(self, done_s: float, total_s: float) -> None:
+        now = self.clock()
+        if now < self.due or done_s <= 0:
+            return
+        self.due = now + self.every_s
+        left = (now - self.began) * (total_s - done_s) / done_s
+        text = (f"twcm replay: {done_s / 3600:.1f} of {total_s / 3600:.1f} h replayed "
+                f"({100 * done_s / total_s:.0f} %), about {left:.0f} s left")
+        self.stream.write(f"\r{text}\x1b[K" if self.tty else text + "\n")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.tty and self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
 def _fail(message: str) -> int:
     print(f"twcm replay: error: {message}", file=sys.stderr)
     return 2
@@ -79,7 +114,11 @@ def run(args: argparse.Namespace) -> int:
         steps = trace.resample(args.decide_s, start, end)
     except ValueError as e:
         return _fail(str(e))
-    result = replay(steps, settings, args.decide_s)
+    progress = Progress(sys.stderr)
+    try:
+        result = replay(steps, settings, args.decide_s, progress=progress)
+    finally:
+        progress.close()
     best = oracle(steps, VOLTS, settings.min_amps, settings.max_amps, green.flex_w)
     name = args.trace or f"{args.day} day"
     print(f"twcm replay: {name}, {args.mode} mode, {args.max_amps} A max, "

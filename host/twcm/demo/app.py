@@ -3,9 +3,11 @@ tracking a simulated solar day, each as in production, on this computer.
 
 The site is what a twcm.toml would make of a home with `--slaves` Wall Connectors and
 solar panels: green tracking on the "sim" source. The solar day runs `speed` times
-faster than the clock, and so do the policy's time-based settings, so that the policy
-behaves as on a real day, sped up. The bus, the Wall Connectors and the cars run in real
-time: settings are never made faster than they can follow (MIN_INTERVAL_S, MIN_CHANGE_S).
+faster than the clock, and the site loop runs on its time (DayClock), so that the policy
+behaves as on a real day, sped up, and Charge Now for an hour lasts an hour of it. The
+bus, the Wall Connectors, the cars and the meter run in real time: the site loop never
+turns or changes the current faster than they can follow (MIN_INTERVAL_S, MIN_CHANGE_S
+real seconds), and takes readings as old, in real seconds, as on a real day.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -27,7 +30,7 @@ from twcm.demo.scenario import Scenario, timeline
 from twcm.demo.view import Frame, LiveView, PlainView
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
 from twcm.mqtt import parse_broker
-from twcm.service.policy import GreenSettings
+from twcm.service.policy import GreenSettings, Settings
 from twcm.service.sources.integrations.sim import Sim
 from twcm.service.site import SiteLoop
 
@@ -56,13 +59,17 @@ class Options:
 
 class DayClock:
     """The simulated time, as the "sim" source keeps it when made at the same moment
-    with the same start and speed."""
+    with the same start and speed; the site loop's clock (twcm.service.clock) too: its
+    wall clock is today at `start` and runs `speed` times faster, its intervals are real
+    seconds (SiteLoop.run sleeps them), and the meter's readings, stamped by the system
+    clock, age `speed` times faster."""
 
     def __init__(self, start: str, speed: float) -> None:
         hh, mm = start.split(":")
         self.start_s = int(hh) * 3600 + int(mm) * 60
         self.speed = speed
         self.t0 = time.monotonic()
+        self.wall0 = datetime.combine(date.today(), dtime(int(hh), int(mm))).timestamp()
 
     def elapsed_s(self) -> float:
         """Simulated seconds since the start."""
@@ -72,21 +79,29 @@ class DayClock:
         minutes = int(self.start_s + self.elapsed_s()) // 60 % (24 * 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
+    def time(self) -> float:
+        return self.wall0 + self.elapsed_s()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def age_s(self, stamp: float) -> float:
+        return (time.time() - stamp) * self.speed
+
 
 def site_config(o: Options) -> SiteConfig:
-    """The demo's site, with the policy's green tracking sped up as the day is: its
-    durations (..._s) and its amounts of energy (..._wh, power x time) divided by speed."""
-    green = GreenSettings()
-    fast = {f.name: getattr(green, f.name) / o.speed for f in fields(green)
-            if f.name.endswith(("_s", "_wh"))}
-    fast["change_interval_s"] = max(MIN_CHANGE_S, fast["change_interval_s"])
+    """The demo's site, for a site loop on DayClock: the policy's settings of a real day,
+    but for the floors the real-time world sets, in simulated seconds: a raise at most
+    every MIN_CHANGE_S real seconds, readings as old as max_reading_age_s real seconds."""
     interval_s = SiteConfig.model_fields["interval_s"].default
+    change_s = max(GreenSettings.change_interval_s, MIN_CHANGE_S * o.speed)
     return SiteConfig.model_validate({
         "name": SITE,
         "max_amps": o.wiring_max_amps_all,
-        "interval_s": max(MIN_INTERVAL_S, interval_s / o.speed),
+        "interval_s": max(MIN_INTERVAL_S, interval_s / o.speed),  # real seconds
         # The sim meter's consumption includes the cars (run() adds their draw to it).
-        "policy": {"green": {**fast, "subtract_charger_load": True}},
+        "policy": {"max_reading_age_s": Settings.max_reading_age_s * o.speed,
+                   "green": {"change_interval_s": change_s, "subtract_charger_load": True}},
         "source": {"type": "sim", "peak_w": PEAK_W, "speed": float(o.speed),
                    "start": o.start},
     })
@@ -155,7 +170,7 @@ async def run(o: Options) -> int:
                   f"{e}", file=sys.stderr)
             return 1
         clock = DayClock(o.start, o.speed)
-        site = SiteLoop(site_config(o), None)
+        site = SiteLoop(site_config(o), None, clock)
         api = await _web(site)
         about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
                  f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "

@@ -1,37 +1,40 @@
-"""The replay: the real policy drives the real master on the simulated bus.
+"""The replay: the site loop of `twcm run` over a recorded day, on simulated time.
 
-Every `decide_s` of simulated time the policy gets the meter readings
-(twcm.service.policy.Inputs) and its decision becomes the device's site limit
-(`limits.set_site`); the bus then runs for `decide_s` in steps of
-`bus_step_ms`, the master heartbeating the simulated Wall Connectors and
-their cars drawing what they are offered.
+SiteLoop (twcm.service.site), the very code `twcm run` runs, with two things swapped:
+its clock is the simulated bus's (BusClock), and its meters are the trace's
+(TraceMeters). Every `decide_s` of simulated time it turns once, as in production:
+reads the meters, builds the policy's inputs from the reading and the device's last
+state (site_inputs), decides, and leases the amps through its SiteLink. The SiteLink's
+messages go in-process to the device (replay/device.py: the firmware's master core with
+its Leases, Contract and Hub, on the simulated bus), and the device's state messages
+come back the same way, parsed as `twcm run` parses them. So leases, their ttl and
+renewals, the clamping to the wiring, the state parsing and the inputs are all in what
+is scored.
 
-The meter: the trace's consumption is the house alone. The consumption
-meter also measures the charger (so the settings need
-`subtract_charger_load=True`): consumption = house + charger, and
-grid import = house + charger - generation. The charger current the policy
-gets is what the slaves report to the master, as on the real device.
+The meter: the trace's consumption is the house alone. The consumption meter also
+measures the charger (so the settings need `subtract_charger_load=True`): consumption =
+house + what the cars draw, grid import = consumption - generation.
 
-Energy per step: the cars' energy (the slaves' meters) is split into what
-the surplus (generation - house) covered and what came from the grid;
-surplus the cars did not take is exported.
+Energy per step: the cars' energy (the slaves' meters) is split into what the surplus
+(generation - house) covered and what came from the grid; surplus the cars did not take
+is exported.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
 
-from twc.master import Master
-from twc.share import ABS_MAX, Limits
-from twc.slot import LINKED
-from twcm.service.policy import GreenSettings, Inputs, NonScheduled, Policy, Settings
+from twcm.replay.device import VOLTS, BusClock, Device
 from twcm.replay.trace import Trace
-from twcm.sim.bus import Bus
-from twcm.sim.car import Car
-from twcm.sim.slave import SimSlave
+from twcm.service.config import SiteConfig
+from twcm.service.policy import GreenSettings, NonScheduled, Settings
+from twcm.service.site import SiteLoop
+from twcm.service.sources import Reading
+from twcm.service.sources.combine import Combined, Meters
 
-VOLTS = 230
+SITE = "replay"
 WARMUP_MS = 15_000  # the master links the slaves before the day starts
 MODES = {"green": NonScheduled.TRACK_GREEN, "fixed": NonScheduled.FIXED,
          "off": NonScheduled.DO_NOT_CHARGE}
@@ -50,6 +53,7 @@ class Sample:
 
 @dataclass
 class Result:
+    start: datetime  # the replay's first reading: samples' t_s count from it
     hours: float = 0.0
     generation_kwh: float = 0.0
     house_kwh: float = 0.0
@@ -75,41 +79,16 @@ class Result:
         return self.offer_changes / self.charging_hours if self.charging_hours else 0.0
 
 
-class Site:
-    """The master, its simulated Wall Connectors and their cars."""
+class TraceMeters(Meters):
+    """The site's meters in the replay: the trace's reading of the moment, always fresh
+    (a trace has no gaps or stale meters to replay)."""
 
-    def __init__(self, twcs: int, max_amps: int, bus_step_ms: int) -> None:
-        amps = min(ABS_MAX, max_amps)
-        self.bus = Bus(step_ms=bus_step_ms)
-        self.limits = Limits(max_amps, amps, 0)
-        self.master = Master(self.bus.master_send, self.limits, now=self.bus.master_now)
-        self.bus.attach_master(self.master)
-        # Empty cars with room for more than a day of sun: they never fill.
-        self.slaves: list[SimSlave] = [
-            self.bus.add_slave(seed=i, max_amps=amps, volts=VOLTS,
-                               car=Car(max_amps=amps, battery_kwh=150.0, soc=0.0))
-            for i in range(twcs)]
-        self.bus.advance(WARMUP_MS)
+    def __init__(self) -> None:
+        super().__init__([], {})
+        self.reading: Reading | None = None
 
-    def car_w(self) -> float:
-        """What the cars draw now (the true current, as a meter sees it)."""
-        return sum(s.car.amps for s in self.slaves) * VOLTS
-
-    def energy_wh(self) -> float:
-        return sum(s.energy_wh for s in self.slaves)
-
-    def offers(self) -> tuple[int, ...]:
-        return tuple(s.offer for s in self.master.slots)
-
-    def inputs(self, generation_w: float, house_w: float) -> Inputs:
-        """The readings the policy gets: meters plus the device's report."""
-        consumption = house_w + self.car_w()
-        linked = [s for s in self.master.slots if s.status == LINKED]
-        return Inputs(generation_w=generation_w, consumption_w=consumption,
-                      grid_import_w=consumption - generation_w,
-                      charger_amps=sum(s.actual_ca for s in linked) / 100.0,
-                      volts=VOLTS, phases=1,
-                      car_plugged=any(s.wanting for s in linked))
+    def combine(self, now: float | None = None) -> Combined:
+        return Combined(self.reading)
 
 
 def replay_settings(mode: str = "green", max_amps: int = 32,
@@ -126,9 +105,34 @@ def replay_settings(mode: str = "green", max_amps: int = 32,
                     non_scheduled_amps=max_amps, green=green)
 
 
+def site_config(settings: Settings, decide_s: float) -> SiteConfig:
+    """The replay's site as a twcm.toml would make it: these policy settings, a turn every
+    decide_s, the times of day in UTC. Its source is a placeholder: SiteLoop is given
+    the trace's meters instead."""
+    if settings.windows:
+        raise ValueError("windows: the replay has no schedule windows; leave them out")
+    skip = ("max_amps", "non_scheduled", "windows", "green")
+    policy = {f.name: getattr(settings, f.name) for f in fields(Settings)
+              if f.name not in skip}
+    return SiteConfig.model_validate({
+        "name": SITE, "max_amps": settings.max_amps, "interval_s": decide_s,
+        "timezone": "UTC", "source": {"type": "static"},
+        "policy": {**policy, "non_scheduled": settings.non_scheduled.value,
+                   "green": asdict(settings.green)}})
+
+
+def _unix(start: datetime) -> float:
+    """A trace's start in Unix seconds; a time without an offset is taken as UTC."""
+    return (start if start.tzinfo else start.replace(tzinfo=timezone.utc)).timestamp()
+
+
+Progress = Callable[[float, float], None]
+"""Called with (seconds replayed, seconds in all) as the replay goes on."""
+
+
 def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
-           bus_step_ms: int = 20) -> Result:
-    """Run the policy and the device over `trace` (resampled to decide_s).
+           bus_step_ms: int = 20, progress: Progress | None = None) -> Result:
+    """Run the site loop and the device over `trace` (resampled to decide_s).
 
     Without events one car is plugged into TWC 0 all day; with events,
     cars come and go as they say.
@@ -136,30 +140,38 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
     began = time.perf_counter()
     steps = trace.resample(decide_s)
     twcs = 1 + max((e.twc for e in steps.events), default=0)
-    site = Site(twcs, settings.max_amps, bus_step_ms)
+    device = Device(SITE, twcs, settings.max_amps, bus_step_ms)
+    clock = BusClock(device.bus, _unix(steps.start))
+    meters = TraceMeters()
+    site = SiteLoop(site_config(settings, decide_s), None, clock, meters)
+    device.run(WARMUP_MS, site.link, clock)
+    clock.begin()
     events = list(steps.events)
     if not events:
-        site.slaves[0].car.plug()
-    policy = Policy(settings)
-    out = Result(hours=steps.duration_s / 3600.0)
+        device.slaves[0].car.plug()
+    out = Result(steps.start, hours=steps.duration_s / 3600.0)
     step_ms = round(decide_s * 1000)
     hours = step_ms / 3_600_000
-    offers = site.offers()
+    offers = device.offers()
     for k in range(len(steps.t_s) - 1):
         t = steps.t_s[k]
         while events and events[0].t_s <= t:
             e = events.pop(0)
-            car = site.slaves[e.twc].car
+            car = device.slaves[e.twc].car
             car.plug() if e.kind == "plug" else car.unplug()
         gen, house = steps.generation_w[k], steps.consumption_w[k]
-        decision = policy.decide(steps.start + timedelta(seconds=t), site.inputs(gen, house))
-        if decision.amps != site.limits.site:
-            out.site_changes += 1
-        site.limits.set_site(decision.amps)
-        before = site.energy_wh()
-        site.bus.advance(step_ms)
-        car_w = (site.energy_wh() - before) / hours
-        now_offers = site.offers()
+        consumption = house + device.car_w()
+        meters.reading = Reading(generation_w=gen, consumption_w=consumption,
+                                 grid_import_w=consumption - gen, at=clock.time())
+        before_limit = device.leases.amps
+        site.turn()
+        device.exchange(site.link, clock)  # the lease goes out at once, as DeviceLink sends it
+        limit = device.leases.amps
+        out.site_changes += int(limit != before_limit)
+        before = device.energy_wh()
+        device.run(step_ms, site.link, clock)
+        car_w = (device.energy_wh() - before) / hours
+        now_offers = device.offers()
         out.offer_changes += sum(a != b for a, b in zip(offers, now_offers))
         offers = now_offers
         surplus = gen - house
@@ -172,6 +184,8 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
         out.car_grid_kwh += (car_w - green) * hours / 1000
         out.exported_kwh += max(0.0, surplus - car_w) * hours / 1000
         out.charging_hours += hours if car_w > 0 else 0.0
-        out.samples.append(Sample(t, gen, house, decision.amps, car_w))
+        out.samples.append(Sample(t, gen, house, limit, car_w))
+        if progress is not None:
+            progress(t + decide_s, steps.duration_s)
     out.wall_s = time.perf_counter() - began
     return out

@@ -1,7 +1,9 @@
 """The replay's figures as text, and a plot of the day (matplotlib)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from twcm.replay.engine import Result
 from twcm.replay.oracle import OracleResult
@@ -34,25 +36,39 @@ def figures(result: Result, best: OracleResult) -> list[str]:
 
 
 def plot(result: Result, path: str | Path, title: str) -> None:
-    """Generation, house load, the cars' draw and the site limit over the day.
+    """Draw figure() into an image file (PNG, SVG, PDF: by its suffix).
 
     ImportError if matplotlib (pip install twcm[replay]) is not installed.
     """
+    fig = figure(result, title)
+    fig.savefig(path, dpi=100)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def figure(result: Result, title: str) -> Any:
+    """A matplotlib Figure: generation, house load, the cars' draw and the site limit over
+    the time of day (HH:MM; with the date when the replay spans days)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     s = result.samples
-    hours = [x.t_s / 3600.0 for x in s]
+    start = result.start  # the trace's own wall clock, as matplotlib would show UTC
+    when = [start.replace(tzinfo=None) + timedelta(seconds=x.t_s) for x in s]
     fig, watts = plt.subplots(figsize=(11, 5))
-    watts.plot(hours, [x.generation_w for x in s], label="generation", color="orange")
-    watts.plot(hours, [x.house_w for x in s], label="house", color="grey")
-    watts.plot(hours, [x.car_w for x in s], label="cars' draw", color="green")
-    watts.set_xlabel("hours into the replay")
+    watts.plot(when, [x.generation_w for x in s], label="generation", color="orange")
+    watts.plot(when, [x.house_w for x in s], label="house", color="grey")
+    watts.plot(when, [x.car_w for x in s], label="cars' draw", color="green")
+    days = (when[-1] - when[0]).days if when else 0
+    watts.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %H:%M" if days else "%H:%M"))
+    watts.set_xlabel("time of day" + (f" ({start:%Z})" if start.tzinfo else ""))
     watts.set_ylabel("W")
     amps = watts.twinx()
-    amps.step(hours, [x.site_amps for x in s], where="post", label="site limit",
+    amps.step(when, [x.site_amps for x in s], where="post", label="site limit",
               color="blue", linewidth=0.8)
     amps.set_ylabel("site limit (A)")
     lines = watts.get_legend_handles_labels()
@@ -60,5 +76,4 @@ def plot(result: Result, path: str | Path, title: str) -> None:
     watts.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left")
     watts.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig

@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from twcm.service.clock import SYSTEM, Clock
 from twcm.service.config import SiteConfig
 from twcm.service.devicelink import SiteLink
-from twcm.service.policy import ChargeNow, Decision, Inputs, NonScheduled, Policy, Settings
+from twcm.service.policy import ChargeNow, Decision, Policy, Settings, site_inputs
 from twcm.service.policy.device_schedule import device_schedule
 from twcm.service.sources import Reading, kinds
 from twcm.service.sources.combine import Combined, Meters
@@ -31,14 +31,6 @@ log = logging.getLogger("twcm.service")
 
 SCHEDULE_EVERY_S = 300.0
 MAX_CHARGE_NOW = timedelta(hours=24)
-
-
-def _unleased(decision: Decision, policy: Policy) -> bool:
-    """True when the decision rests on nothing: green tracking without readings (its
-    default claim won). Then no lease is sent and the device follows its own schedule or
-    fallback, as it would without a host."""
-    tracking = policy.settings.non_scheduled is NonScheduled.TRACK_GREEN
-    return decision.set_by is None or (tracking and decision.set_by.source == "default")
 
 
 def meters(config: SiteConfig) -> Meters:
@@ -54,12 +46,18 @@ def meters(config: SiteConfig) -> Meters:
 
 
 class SiteLoop:
-    """One site: its sources, policy and SiteLink, and the loop that ties them."""
+    """One site: its sources, policy and SiteLink, and the loop that ties them.
 
-    def __init__(self, config: SiteConfig, store: Store | None) -> None:
+    `clock` is the system's unless given (replay and demo keep their own time); the
+    meter readings come from the config's sources unless `readings` are given (replay's
+    come from a trace)."""
+
+    def __init__(self, config: SiteConfig, store: Store | None, clock: Clock = SYSTEM,
+                 readings: Meters | None = None) -> None:
         self.config = config
+        self.clock = clock
         self.policy = Policy(config.settings())
-        self.meters = meters(config)
+        self.meters = meters(config) if readings is None else readings
         self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
         self.store = store
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
@@ -83,12 +81,12 @@ class SiteLoop:
             await asyncio.wait([asyncio.create_task(f.tried.wait()) for f in self.meters.feeds],
                                timeout=self.config.interval_s)
             while True:
-                started = time.monotonic()
+                started = self.clock.monotonic()
                 try:
                     self.turn()
                 except Exception:
                     log.exception("site %s: this turn failed; trying again", self.config.name)
-                left = self.config.interval_s - (time.monotonic() - started)
+                left = self.config.interval_s - (self.clock.monotonic() - started)
                 await asyncio.sleep(max(0.0, left))
         finally:
             for t in feeds:
@@ -136,10 +134,10 @@ class SiteLoop:
         state = self.link.state
         return {
             "site": self.config.name,
-            "time": round(time.time(), 1),
+            "time": round(self.clock.time(), 1),
             "lease_amps": self.sent,
             "decision": None if d is None else {
-                "amps": d.amps, "reason": d.reason,
+                "amps": d.amps, "lease": d.lease, "reason": d.reason,
                 "set_by": d.set_by and d.set_by.source,
                 "capped_by": d.capped_by and d.capped_by.source,
                 "claims": [{"source": x.source, "amps": x.amps, "reason": x.reason}
@@ -151,7 +149,7 @@ class SiteLoop:
             "sources": [] if c is None else [
                 {k: (round(v, 1) if isinstance(v, float) else v)
                  for k, v in asdict(f).items()} for f in c.feeds],
-            "device": {"health": self.link.health(time.monotonic()),
+            "device": {"health": self.link.health(self.clock.monotonic()),
                        "state": None if state is None else asdict(state)},
         }
 
@@ -160,12 +158,11 @@ class SiteLoop:
     def _restore_charge_now(self) -> None:
         """Charge Now that was running when twcm stopped goes on until its end."""
         saved = self.store.charge_now(self.config.name) if self.store else None
-        if saved is None or saved[1] <= time.time():
+        if saved is None or saved[1] <= self.clock.time():
             return
         amps, until = saved
         self.policy.charge_now_request = ChargeNow(min(amps, self.config.max_amps),
-                                                   datetime.fromtimestamp(until, self.zone)
-                                                   .astimezone(self.zone))
+                                                   self._local(until))
         log.info("site %s: Charge Now %d A goes on until %s", self.config.name, amps,
                  self.policy.charge_now_request.until.strftime("%a %H:%M"))
 
@@ -186,7 +183,10 @@ class SiteLoop:
 
     def now(self) -> datetime:
         """Now in the site's time zone (the policy's clock)."""
-        return datetime.now(self.zone).astimezone(self.zone)
+        return self._local(self.clock.time())
+
+    def _local(self, wall: float) -> datetime:
+        return datetime.fromtimestamp(wall, self.zone).astimezone(self.zone)
 
     def _read(self) -> Reading | None:
         """The combined readings; a source turning stale or fresh again is logged once."""
@@ -207,7 +207,7 @@ class SiteLoop:
         """Keep the device's schedule (what it does while no lease is live, e.g. with the
         host down) in step with the weekly windows: checked every SCHEDULE_EVERY_S, sent
         when the next 48 hours look different."""
-        mono = time.monotonic()
+        mono = self.clock.monotonic()
         if self._push_at is not None and mono - self._push_at < SCHEDULE_EVERY_S:
             return
         self._push_at = mono
@@ -217,7 +217,7 @@ class SiteLoop:
         if windows == self._schedule:
             return
         try:
-            self.link.schedule(windows)
+            self.link.schedule(windows, self.clock.time())
         except ValueError as e:
             log.warning("%s", e)
             return
@@ -229,23 +229,17 @@ class SiteLoop:
         """Read, decide, lease and record once; the decision."""
         self._push_schedule()
         reading = self._read()
-        wall = time.time()
-        meters = {} if reading is None else {
-            "generation_w": reading.generation_w, "consumption_w": reading.consumption_w,
-            "grid_import_w": reading.grid_import_w, "battery_soc": reading.battery_soc,
-            "grid_connected": reading.grid_connected,
-            "meter_age_s": max(0.0, wall - reading.at)}
-        state = self.link.state
-        inputs = Inputs.from_state(asdict(state) if state else {}, **meters)
-        decision = self.policy.decide(datetime.fromtimestamp(wall, self.zone)
-                                      .astimezone(self.zone), inputs)
+        age = 0.0 if reading is None else self.clock.age_s(reading.at)
+        inputs = site_inputs(reading, self.link.state, age)
+        wall = self.clock.time()
+        decision = self.policy.decide(self._local(wall), inputs)
         name = self.config.name
-        if _unleased(decision, self.policy):
+        if decision.lease:
+            sent: int | None = self.link.want(decision.amps, decision.reason)
+        else:
             if self.link.lease_amps is not None:
                 self.link.release(decision.reason)
             sent = None
-        else:
-            sent = self.link.want(decision.amps, decision.reason)
         shown = (sent, decision.set_by and decision.set_by.source,
                  decision.capped_by and decision.capped_by.source)
         if shown != self._shown:

@@ -2,7 +2,7 @@
 
     policy = Policy(Settings(max_amps=32, main_fuse_amps=25))
     decision = policy.decide(now, Inputs(generation_w=4200, consumption_w=600))
-    # send decision.amps as the site lease; show decision.reason
+    # send decision.amps as the site lease if decision.lease; show decision.reason
 
 Sans-IO and deterministic: nothing here reads a clock, a file or a socket.
 """
@@ -12,16 +12,11 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
 
 from twcm.service.policy.claims import Claim, Outcome, combine
 from twcm.service.policy.green import GreenSettings, GreenTracker, surplus_w
+from twcm.service.policy.inputs import Inputs, plausible_volts
 from twcm.service.policy.schedule import ChargeNow, Window, schedule_claim
-
-# Slave states in which a car wants current (docs/load-sharing.md).
-_WANTING = {"charging", "plugged", "asking", "busy", "raising", "lowering",
-            "starting", "setting", "adjusted"}
-
 
 def _known(value: float | None) -> float | None:
     """A reading, or None if it is missing or not a finite number."""
@@ -96,37 +91,6 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class Inputs:
-    """One set of readings. Unknown values are None."""
-
-    generation_w: float | None = None
-    consumption_w: float | None = None
-    grid_import_w: float | None = None  # negative while exporting
-    battery_soc: float | None = None  # percent
-    grid_connected: bool | None = None  # False: the site runs off grid (a power cut)
-    meter_age_s: float = 0.0  # age of the meter readings above
-    charger_amps: float = 0.0  # what the cars draw together, amps per phase
-    charger_load_w: float | None = None  # the same in watts, if metered
-    volts: float | None = None  # measured at the Wall Connectors
-    phases: int | None = None
-    car_plugged: bool = False  # any car wants current
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any], **meters: Any) -> Inputs:
-        """Inputs from the device's state message (docs/mqtt.md) plus meters."""
-        slaves = state.get("slaves") or []
-        used = [v for s in slaves for v in s.get("volts", ()) if v]
-        phases = max((sum(1 for v in s.get("volts", ()) if v) for s in slaves), default=0)
-        return cls(
-            charger_amps=sum(float(s.get("actual_amps") or 0) for s in slaves),
-            volts=sum(used) / len(used) if used else None,
-            phases=phases or None,
-            car_plugged=any(s.get("state") in _WANTING for s in slaves),
-            **meters,
-        )
-
-
-@dataclass(frozen=True)
 class Decision:
     """The site limit to send, and why."""
 
@@ -135,6 +99,9 @@ class Decision:
     claims: list[Claim]
     set_by: Claim | None = None
     capped_by: Claim | None = None
+    lease: bool = True
+    """False: send no lease at all, the device follows its own schedule or fallback (as
+    without a host): green tracking decides and has no readings to rest on."""
 
 
 class Policy:
@@ -165,13 +132,12 @@ class Policy:
     def decide(self, now: datetime, inputs: Inputs) -> Decision:
         """The site limit at `now` (home time zone) for these readings."""
         s = self.settings
-        volts = inputs.volts if inputs.volts and 90 <= inputs.volts <= 300 else s.volts
+        volts = inputs.volts if plausible_volts(inputs.volts) else s.volts
         phases = inputs.phases if inputs.phases in (1, 2, 3) else s.phases
         vp = volts * phases
-        charger_w = _known(inputs.charger_load_w)
-        if charger_w is None:
-            # Unknown counts as 0: that under-states surplus and over-states house load.
-            charger_w = _known(inputs.charger_amps * vp) or 0.0
+        # Unknown counts as 0: that under-states surplus and over-states house load.
+        charger_amps = _known(inputs.charger_amps) or 0.0
+        charger_w = charger_amps * vp
         fresh = inputs.meter_age_s <= s.max_reading_age_s
         meters = (inputs.generation_w, inputs.consumption_w, inputs.grid_import_w)
         gen, cons, grid = (_known(m) for m in meters) if fresh else (None, None, None)
@@ -182,7 +148,9 @@ class Policy:
             claims.append(Claim("safety", 0, "off grid: the home battery is kept for the "
                                 "house"))
         if s.main_fuse_amps is not None:
-            claims.append(self._fuse_claim(s.main_fuse_amps, cons, grid, charger_w, vp))
+            phase_amps = inputs.grid_phase_amps if fresh else None
+            claims.append(self._fuse_claim(s.main_fuse_amps, cons, grid, phase_amps,
+                                           charger_amps, vp))
         if self.charge_now_request is not None:
             manual = self.charge_now_request.claim(now)
             if manual is None:
@@ -192,23 +160,39 @@ class Policy:
         scheduled = schedule_claim(s.windows, now)
         if scheduled is not None:
             claims.append(scheduled)
-        if s.non_scheduled is NonScheduled.TRACK_GREEN:
+        tracking = s.non_scheduled is NonScheduled.TRACK_GREEN
+        free = green = None
+        if tracking:
             free = surplus_w(s.green, gen, cons, grid, charger_w, vp)
             free, gate = self._battery_gate(free, _known(inputs.battery_soc))
             green = self._green.update(now.timestamp(), free, vp, _known(inputs.charger_amps))
             if green is not None:
                 claims.append(Claim("green", green.amps, green.reason + gate))
-        claims.append(self._default_claim(fresh))
+        default = self._default_claim(fresh, free, vp)
+        claims.append(default)
 
         outcome: Outcome = combine(claims, s.min_amps)
         reason = outcome.explain(s.min_amps)
-        if not inputs.car_plugged:
+        if inputs.wanting is False:
             reason += " (no car wants current now)"
-        return Decision(outcome.amps, reason, claims, outcome.set_by, outcome.capped_by)
+        # Green tracking with nothing to rest on leaves the device to itself.
+        lease = outcome.set_by is not None and not (
+            tracking and green is None and outcome.set_by is default)
+        return Decision(outcome.amps, reason, claims, outcome.set_by, outcome.capped_by,
+                        lease)
 
     def _fuse_claim(self, fuse: float, cons: float | None, grid: float | None,
-                    charger_w: float, vp: float) -> Claim:
-        """Ceiling so that house load plus charger stay within the main fuse."""
+                    phase_amps: tuple[float, ...] | None, charger_amps: float,
+                    vp: float) -> Claim:
+        """Ceiling so that house load plus charger stay within the main fuse.
+
+        From the house load, spread over the charger's phases, without counting on the
+        sun; and where the grid meter measures each phase, also from its most loaded
+        phase less the cars' own current: whichever leaves less. The measured current
+        is net of the sun, so it only ever lowers the ceiling; it catches a house load
+        on one phase that the spread hides. Whichever phases the cars use, the room on
+        theirs is at least fuse - (most loaded phase - cars' current)."""
+        charger_w = charger_amps * vp
         if cons is not None:
             house = cons - charger_w if self.settings.green.subtract_charger_load else cons
         elif grid is not None:
@@ -216,6 +200,14 @@ class Policy:
         else:
             return Claim("safety", 0, f"main fuse {fuse:g} A: house load unknown")
         room = max(0, math.floor(fuse - max(0.0, house) / vp))
+        measured = [_known(a) for a in phase_amps or ()]
+        if measured and None not in measured:
+            worst = max(a for a in measured if a is not None)
+            left = max(0, math.floor(fuse - (worst - charger_amps)))
+            if left < room:
+                return Claim("safety", left, f"main fuse {fuse:g} A with {worst:.1f} A "
+                             f"on the busiest phase ({charger_amps:.1f} A of it the cars'): "
+                             f"{left} A left")
         return Claim("safety", room, f"main fuse {fuse:g} A with house load "
                      f"{max(0.0, house):.0f} W: {room} A left")
 
@@ -231,12 +223,21 @@ class Policy:
             f" (home battery {known} < {s.battery_min_soc:g} %: "
             f"{s.battery_charge_w:.0f} W kept for it)")
 
-    def _default_claim(self, fresh: bool) -> Claim:
+    def _default_claim(self, fresh: bool, free: float | None, vp: float) -> Claim:
+        """The non-scheduled action's own claim. While tracking green it is 0 A and says
+        why green tracking gives nothing, or (when green claims) what the surplus is."""
         s = self.settings
         if s.non_scheduled is NonScheduled.FIXED:
             return Claim("default", s.non_scheduled_amps,
                          f"not scheduled: fixed {s.non_scheduled_amps} A")
         if s.non_scheduled is NonScheduled.DO_NOT_CHARGE:
             return Claim("default", 0, "not scheduled: do not charge")
-        why = "no surplus reading" if fresh else "meter readings too old"
+        if not fresh:
+            why = "meter readings too old"
+        elif free is None:
+            why = "no surplus reading"
+        elif free < s.min_amps * vp - s.green.flex_w:
+            why = "surplus below the car's minimum"
+        else:
+            why = "surplus enough for the car's minimum"
         return Claim("default", 0, f"tracking green energy: {why}")
