@@ -1,6 +1,6 @@
 """The replay's device and its time: the firmware's master core on the simulated bus, with
-the leases and the MQTT contract as `twcm master --broker` assembles them (Leases +
-Contract + Hub), talking to the site loop's SiteLink in-process instead of over a broker.
+the leases and the MQTT contract as every runtime assembles them (twc.hub.mqtt_side),
+talking to the site loop's SiteLink in-process instead of over a broker.
 
     device = Device("replay", twcs=1, max_amps=32, bus_step_ms=20)
     clock = BusClock(device.bus, start_unix)
@@ -8,9 +8,7 @@ Contract + Hub), talking to the site loop's SiteLink in-process instead of over 
 """
 from __future__ import annotations
 
-from twc.contract import Contract
-from twc.hub import Hub
-from twc.leases import Leases
+from twc.hub import mqtt_side
 from twc.master import Master
 from twc.share import ABS_MAX, Limits
 from twcm import __version__
@@ -65,9 +63,7 @@ class Device:
             self.bus.add_slave(seed=i, max_amps=amps, volts=VOLTS,
                                car=Car(max_amps=amps, battery_kwh=150.0, soc=0.0))
             for i in range(twcs)]
-        self.leases = Leases(self.master)
-        self.contract = Contract(site, self.leases)
-        self.hub = Hub(self.master, self.leases, self.contract, __version__)
+        self.hub = mqtt_side(self.master, site, __version__)
 
     def car_w(self) -> float:
         """What the cars draw now (the true current, as a meter sees it)."""
@@ -88,7 +84,7 @@ class Device:
             self.hub.command(topic, payload, now_ms, utc_s)
         self.hub.bus_tick(now_ms, utc_s)
         for topic, text, _ in self.hub.outbox(now_ms, self.bus.now // 1000, None):
-            if topic == self.contract.state_topic:
+            if topic == self.hub.contract.state_topic:
                 link.receive("state", text.encode(), clock.monotonic())
                 self.hub.sent(now_ms)
 

@@ -163,10 +163,10 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
         consumption = house + device.car_w()
         meters.reading = Reading(generation_w=gen, consumption_w=consumption,
                                  grid_import_w=consumption - gen, at=clock.time())
-        before_limit = device.leases.amps
+        before_limit = device.hub.leases.amps
         site.turn()
         device.exchange(site.link, clock)  # the lease goes out at once, as DeviceLink sends it
-        limit = device.leases.amps
+        limit = device.hub.leases.amps
         out.site_changes += int(limit != before_limit)
         before = device.energy_wh()
         device.run(step_ms, site.link, clock)

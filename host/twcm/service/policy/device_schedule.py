@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
+from twc.payloads import MAX_WINDOWS
 from twcm.service.policy.schedule import Window
 
 HORIZON_S = 47 * 3600  # the device takes 48 h; an hour spare for clock skew
-MAX_WINDOWS = 48  # the device's limit
 
 
 def occurrences(windows: tuple[Window, ...], now: datetime,
