@@ -9,6 +9,7 @@ import pytest
 from twcm.service.config import Config
 from twcm.service.policy import NonScheduled
 from twcm.service.site import SiteLoop
+from twcm.service.store import Store
 
 CONFIG = {"site": [{"name": "home", "max_amps": 24,
                     "source": {"type": "static", "generation_w": 0, "consumption_w": 500}}]}
@@ -66,31 +67,34 @@ def test_refused_charge_now_changes_nothing(amps, duration, match):
 
 def test_a_setting_is_checked_like_the_config_and_applied_at_once():
     s = site()
-    decision = s.change_settings(non_scheduled=NonScheduled.FIXED, non_scheduled_amps=10)
+    decision = s.change_settings({"non_scheduled": "fixed", "non_scheduled_amps": 10})
     assert (decision.amps, decision.set_by.source) == (10, "default")
+    assert s.status()["settings"]["non_scheduled_amps"] == {"value": 10, "from": "runtime"}
+    assert s.status()["settings"]["min_amps"] == {"value": 6, "from": "default"}
     before = s.policy.settings
-    with pytest.raises(ValueError, match="non_scheduled_amps"):
-        s.change_settings(non_scheduled_amps=99)
-    with pytest.raises(ValueError, match="no such setting: colour"):
-        s.change_settings(colour="red")
-    assert s.policy.settings is before
+    for bad, match in (({"non_scheduled_amps": 99}, 'site "home": policy.non_scheduled_amps'),
+                       ({"colour": "red"}, 'unknown key "colour"'),
+                       ({"green": {"start_delay_s": -1}}, "policy.green.start_delay_s"),
+                       ({"non_scheduled": "sunny"}, "must be 'fixed'")):
+        with pytest.raises(ValueError, match=match):
+            s.change_settings(bad)
+        assert s.policy.settings is before
+    assert s.status()["settings"]["non_scheduled_amps"]["value"] == 10
 
 
-def test_charge_now_lasts_its_minutes_on_the_site_clock():
-    clock = Clock(1_800_000_000.0)  # a simulated day, not the system's
-    s = site(clock)
-    s.charge_now(16, timedelta(minutes=60))
-    assert s.status()["time"] == 1_800_000_000.0
-    clock.advance(59 * 60)
-    assert s.turn().set_by.source == "manual"
-    clock.advance(2 * 60)
-    assert s.turn().set_by.source != "manual" and s.status()["charge_now"] is None
-
-
-def test_green_tracking_without_readings_sends_no_lease_and_releases_one():
-    s = site(Clock(1_800_000_000.0))  # its source was never read: no readings
-    s.charge_now(10, timedelta(minutes=5))
-    assert s.link.lease_amps == 10
-    decision = s.cancel_charge_now()
-    assert (decision.lease, s.sent, s.link.lease_amps) == (False, None, None)
-    assert s.status()["decision"]["lease"] is False and s.status()["lease_amps"] is None
+def test_runtime_settings_survive_a_restart_and_the_file_is_never_rewritten(tmp_path):
+    store = Store(tmp_path / "twcm.db")
+    config = Config.model_validate(CONFIG).site[0]
+    first = SiteLoop(config, store)
+    first.change_settings({"non_scheduled": "fixed", "non_scheduled_amps": 12,
+                           "green": {"start_delay_s": 30}})
+    again = SiteLoop(config, store)  # twcm restarted, same config file
+    assert again.policy.settings.non_scheduled is NonScheduled.FIXED
+    assert again.policy.settings.non_scheduled_amps == 12
+    assert again.policy.settings.green.start_delay_s == 30
+    shown = again.status()["settings"]
+    assert shown["green.start_delay_s"]["from"] == "runtime"
+    assert shown["green.stop_delay_s"]["from"] == "default"
+    again.change_settings({"non_scheduled_amps": None})  # back to the file's (default)
+    assert SiteLoop(config, store).policy.settings.non_scheduled_amps == 16
+    store.close()

@@ -32,7 +32,7 @@ from twcm.service.sources.combine import RULES
 DEFAULT_DB = "~/.local/state/twcm/twcm.db"
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """The config cannot be used; `lines` has one line per problem."""
 
     def __init__(self, lines: list[str]) -> None:
@@ -316,3 +316,19 @@ def load(path: Path) -> Config:
     if problems:
         raise ConfigError([f"{name}: {line(data, where, text)}" for where, text in problems])
     return config
+
+
+def check_site(data: dict[str, Any]) -> SiteConfig:
+    """One [[site]] table checked as load() checks it, with the same messages (a runtime
+    change of its settings, twcm.service.settings); ConfigError lists every problem."""
+    given = {"site": [data]}
+    try:
+        config = Config.model_validate(given)
+    except ValidationError as e:
+        problems = describe(e, Config, given)
+    else:
+        problems = _check(config)
+    if problems:
+        raise ConfigError([line(given, where, text) for where, text in problems])
+    return config.site[0]
+

@@ -10,7 +10,6 @@ device's wiring limit (SiteLink clamps them).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -20,11 +19,12 @@ from zoneinfo import ZoneInfo
 from twcm.service.clock import SYSTEM, Clock
 from twcm.service.config import SiteConfig
 from twcm.service.devicelink import SiteLink
-from twcm.service.policy import ChargeNow, Decision, Policy, Settings, site_inputs
+from twcm.service.policy import ChargeNow, Decision, Policy, site_inputs
 from twcm.service.policy.device_schedule import device_schedule
 from twcm.service.sources import Reading, kinds
 from twcm.service.sources.combine import Combined, Meters
 from twcm.service.sources.feed import Feed
+from twcm.service.settings import SiteSettings
 from twcm.service.store import Store
 
 log = logging.getLogger("twcm.service")
@@ -56,10 +56,12 @@ class SiteLoop:
                  readings: Meters | None = None) -> None:
         self.config = config
         self.clock = clock
-        self.policy = Policy(config.settings())
+        self.store = store
+        self.settings = SiteSettings(config, store.settings(config.name) if store else None,
+                                     self._save_settings)
+        self.policy = Policy(self.settings.settings)
         self.meters = meters(config) if readings is None else readings
         self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
-        self.store = store
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
         self._restore_charge_now()
         self._shown: tuple | None = None
@@ -115,13 +117,12 @@ class SiteLoop:
         self._remember_charge_now()
         return self.turn()
 
-    def change_settings(self, **changes: Any) -> Decision:
-        """Replace policy settings by name (Settings' fields); the whole set is checked as
-        the config's is, and nothing changes if any value is refused (ValueError)."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(Settings)}
-        if unknown:
-            raise ValueError(f"no such setting: {', '.join(sorted(unknown))}")
-        self.policy.update(dataclasses.replace(self.policy.settings, **changes))
+    def change_settings(self, changes: dict[str, Any]) -> Decision:
+        """Change policy settings: a fragment of the [site.policy] table in its TOML words
+        (e.g. {"non_scheduled": "fixed", "non_scheduled_amps": 10}; None drops a runtime
+        change). Checked as the config file is; ValueError naming the key and the fix,
+        and nothing changes, if any value is refused. Kept across restarts."""
+        self.policy.update(self.settings.change(changes))
         self._push_at = None  # the windows may have changed: check the device's schedule
         return self.turn()
 
@@ -149,6 +150,7 @@ class SiteLoop:
             "sources": [] if c is None else [
                 {k: (round(v, 1) if isinstance(v, float) else v)
                  for k, v in asdict(f).items()} for f in c.feeds],
+            "settings": self.settings.effective(),
             "device": {"health": self.link.health(self.clock.monotonic()),
                        "state": None if state is None else asdict(state)},
         }
@@ -165,6 +167,12 @@ class SiteLoop:
                                                    self._local(until))
         log.info("site %s: Charge Now %d A goes on until %s", self.config.name, amps,
                  self.policy.charge_now_request.until.strftime("%a %H:%M"))
+
+    def _save_settings(self, runtime: dict[str, Any]) -> None:
+        """Keep the runtime settings in the database; failing that, refuse the change (a
+        setting the user sees accepted must survive a restart)."""
+        if self.store is not None:
+            self.store.save_settings(self.config.name, runtime)
 
     def _remember_charge_now(self) -> None:
         """Save the policy's Charge Now (or its end), so a restart keeps it."""

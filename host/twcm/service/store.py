@@ -12,6 +12,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from twc.slot import CHARGING_CA
 from twcm.service.devicelink import DeviceState, Slave
@@ -34,6 +35,7 @@ MIGRATIONS = (
     CREATE INDEX sessions_vin ON sessions (vin);""",
     """CREATE TABLE charge_now (
         site TEXT PRIMARY KEY, amps INTEGER NOT NULL, until REAL NOT NULL)""",
+    """CREATE TABLE settings (site TEXT PRIMARY KEY, runtime TEXT NOT NULL)""",
 )
 
 MAX_GAP_S = 120.0  # a longer gap between status updates is not integrated over
@@ -102,6 +104,18 @@ class Store:
         row = self.db.execute("SELECT amps, until FROM charge_now WHERE site = ?",
                               (site,)).fetchone()
         return None if row is None else (row[0], row[1])
+
+    def save_settings(self, site: str, runtime: dict[str, Any]) -> None:
+        """Keep a site's runtime settings (a fragment of its [site.policy] table)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)",
+                            (site, json.dumps(runtime)))
+
+    def settings(self, site: str) -> dict[str, Any] | None:
+        """The site's runtime settings as saved, if any."""
+        row = self.db.execute("SELECT runtime FROM settings WHERE site = ?",
+                              (site,)).fetchone()
+        return None if row is None else json.loads(row[0])
 
     def sample(self, at: float, site: str, reading: Reading | None, limit_amps: int | None,
                reason: str) -> None:
