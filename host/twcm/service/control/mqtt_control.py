@@ -1,10 +1,14 @@
 """Control and status of `twcm run` over MQTT, for home automation (docs/mqtt.md, "Host
-topics"). Beside the device contract, under each site's own prefix:
+topics"). Beside the device contract, under each site's own prefix twcm/<site>/host/:
 
-    twcm/<site>/host/status            → retained JSON, on change and every 30 s
-    twcm/<site>/host/charge_now/set    ← {"amps": 16, "minutes": 60}, or {"amps": null}
-                                         (or an empty payload) to end Charge Now
-    twcm/<site>/host/event             → {"event": "rejected", "topic": ..., "reason": ...}
+    status              → retained JSON, on change and every 30 s
+    <path>              → retained, each setting's value in force (mqtt_topics.py), on
+                          change and after each (re)connect
+    <path>/set          ← a new value: charge_now, non_scheduled_amps, green/flex_w ...
+    event               → {"event": "rejected", "topic": ..., "reason": ...}
+
+A retained message on a `/set` topic is ignored (and reported on `event`): it is an old
+command the broker replays at every connect, not a wish of now.
 """
 from __future__ import annotations
 
@@ -19,17 +23,21 @@ import aiomqtt
 
 from twc.contract import prefix
 from twcm.mqtt import PASSWORD_ENV, keep_session, parse_broker
+from twcm.service.control import mqtt_topics
 from twcm.service.control.requests import Control, Rejected
 
 log = logging.getLogger("twcm.mqtt_control")
 
 # The host's topics, after the site's prefix twcm/<site>/ (the device's are in twc.contract).
-STATUS_TOPIC = "host/status"
-CHARGE_NOW_TOPIC = "host/charge_now/set"
-EVENT_TOPIC = "host/event"
+HOST = "host/"
+STATUS_TOPIC = HOST + "status"
+EVENT_TOPIC = HOST + "event"
 STATUS_EVERY_S = 30.0
 CHECK_EVERY_S = 1.0
 _VOLATILE = ("time", "age_s")  # fields that change on their own: not a "change"
+RETAINED = ("a retained command is ignored (the broker would replay it at every "
+            "connect): publish it without retain, and clear it with "
+            "mosquitto_pub -r -n -t {topic}")
 
 
 def _steady(d: Any) -> Any:
@@ -45,16 +53,18 @@ class MqttControl:
     def __init__(self, broker_url: str, control: Control) -> None:
         self.broker = parse_broker(broker_url, os.environ.get(PASSWORD_ENV))
         self.control = control
-        self._sent: dict[str, tuple[float, Any]] = {}
+        self._sent: dict[str, tuple[float, Any]] = {}  # site -> (when, steady status)
+        self._values: dict[str, str] = {}  # topic -> retained payload sent
 
     async def run(self) -> None:
         """Serve until cancelled, reconnecting after 1, 2, 4 ... 60 s."""
         await keep_session(self.broker, self._session, self._lost)
 
     async def _session(self, client: aiomqtt.Client) -> None:
-        await client.subscribe([(prefix(s) + CHARGE_NOW_TOPIC, 1)
-                                for s in self.control.sites])
         self._sent.clear()  # publish everything again
+        self._values.clear()
+        await client.subscribe([(prefix(s) + HOST + f, 1) for s in self.control.sites
+                                for f in mqtt_topics.SET_FILTERS])
         await asyncio.gather(self._receive(client), self._publish(client))
 
     def _lost(self, e: Exception, delay: float) -> None:
@@ -64,30 +74,18 @@ class MqttControl:
         async for msg in client.messages:
             topic = msg.topic.value
             site = topic.split("/")[1]
+            path = topic[len(prefix(site) + HOST):-len(mqtt_topics.SET)]
             raw = msg.payload if isinstance(msg.payload, bytes) else b""
             try:
-                self.handle(site, raw)
+                if msg.retain:
+                    raise Rejected(RETAINED.format(topic=topic))
+                done = mqtt_topics.apply(self.control, site, path, raw)
+                log.info("site %s: over MQTT: %s", site, done)
             except Rejected as e:
                 log.warning("site %s: %s rejected: %s", site, topic, e)
                 await client.publish(prefix(site) + EVENT_TOPIC, json.dumps(
                     {"event": "rejected", "topic": topic, "reason": str(e)}), qos=1)
             await self._publish_site(client, site, force=True)
-
-    def handle(self, site: str, raw: bytes) -> None:
-        """One charge_now/set payload; Rejected if it is not allowed."""
-        if not raw.strip():
-            self.control.cancel_charge_now(site)
-            return
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise Rejected("the payload is not JSON") from None
-        if isinstance(body, dict) and "amps" in body and body["amps"] is None:
-            self.control.cancel_charge_now(site)
-            log.info("site %s: Charge Now ended over MQTT", site)
-            return
-        self.control.charge_now(site, body)
-        log.info("site %s: Charge Now over MQTT: %s", site, body)
 
     async def _publish(self, client: aiomqtt.Client) -> None:
         while True:
@@ -97,6 +95,8 @@ class MqttControl:
 
     async def _publish_site(self, client: aiomqtt.Client, site: str,
                             force: bool = False) -> None:
+        """The status when it changed (or `force`, or every STATUS_EVERY_S), and each
+        setting's value when it changed."""
         status = self.control.status(site)
         steady = _steady(status)
         now = time.monotonic()
@@ -105,3 +105,8 @@ class MqttControl:
             self._sent[site] = (now, steady)
             await client.publish(prefix(site) + STATUS_TOPIC, json.dumps(status), qos=1,
                                  retain=True)
+        for path, payload in mqtt_topics.values(status).items():
+            topic = prefix(site) + HOST + path
+            if self._values.get(topic) != payload:
+                await client.publish(topic, payload, qos=1, retain=True)
+                self._values[topic] = payload
