@@ -7,12 +7,13 @@ restarts are in test_mqtt_control_device.py."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from paho.mqtt import subscribe
+import paho.mqtt.client as mqtt
 
 from mqtt_helpers import PASSWORD, USER, Mosquitto, Watcher
 from test_devicelink_mqtt import Proc, until
@@ -93,11 +94,23 @@ def service(tmp_path_factory) -> Iterator[Service]:
     s.close()
 
 
-def retained(broker: Mosquitto, topic: str) -> tuple[bytes, bool]:
-    """What a client that connects now gets on `topic` first, and its retain flag."""
-    msg = subscribe.simple(topic, qos=1, hostname=broker.host, port=broker.port,
-                           auth={"username": USER, "password": PASSWORD}, keepalive=5)
-    return msg.payload, bool(msg.retain)
+def retained(broker: Mosquitto, topic: str) -> tuple[bytes, bool] | None:
+    """What a client that connects now gets first on `topic` (the retained message) and
+    its retain flag; None if nothing comes within 2 s."""
+    got: list[mqtt.MQTTMessage] = []
+    done = threading.Event()
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.username_pw_set(USER, PASSWORD)
+    c.on_connect = lambda client, *_: client.subscribe(topic, qos=1)
+    c.on_message = lambda client, userdata, msg: (got.append(msg), done.set())
+    c.connect(broker.host, broker.port, keepalive=5)
+    c.loop_start()
+    try:
+        done.wait(2)
+    finally:
+        c.disconnect()
+        c.loop_stop()
+    return (got[0].payload, bool(got[0].retain)) if got else None
 
 
 def test_every_setting_has_a_case_here():
@@ -107,7 +120,7 @@ def test_every_setting_has_a_case_here():
 @pytest.mark.parametrize("path,payload,shown", CHANGES, ids=[c[0] for c in CHANGES])
 def test_a_set_changes_the_setting_and_its_value_is_republished_retained(
         service, path, payload, shown):
-    assert retained(service.broker, HOST + path)[0] != shown.encode()  # not already so
+    assert retained(service.broker, HOST + path) != (shown.encode(), True)  # not already so
     since = time.monotonic()
     service.watcher.publish(HOST + path + "/set", payload)
     assert service.value(path, since) == shown.encode()
@@ -122,7 +135,7 @@ def test_charge_now_set_starts_and_ends_it_and_its_value_is_retained(service):
     service.watcher.publish(HOST + "charge_now/set", {"amps": 12, "minutes": 5})
     value = json.loads(service.value("charge_now", since))
     assert value["amps"] == 12 and "until" in value
-    assert json.loads(retained(service.broker, HOST + "charge_now")[0]) == value
+    assert retained(service.broker, HOST + "charge_now") == (json.dumps(value).encode(), True)
     since = time.monotonic()
     service.watcher.publish(HOST + "charge_now/set", "")
     assert service.value("charge_now", since) == b"null"
