@@ -54,8 +54,8 @@ CHANGES = [
 class Service:
     """`twcm run` for site "home" on a mosquitto of its own, and a watcher of its topics."""
 
-    def __init__(self, workdir: Any) -> None:
-        self.broker = Mosquitto(workdir)
+    def __init__(self, workdir: Any, broker: Mosquitto | None = None) -> None:
+        self.broker = broker or Mosquitto(workdir)
         path = workdir / "twcm.toml"
         path.write_text(SITE + f"""
 [site.policy]
@@ -94,13 +94,14 @@ def service(tmp_path_factory) -> Iterator[Service]:
     s.close()
 
 
-def retained(broker: Mosquitto, topic: str) -> tuple[bytes, bool] | None:
+def retained(broker: Mosquitto, topic: str, user: str = USER,
+             password: str = PASSWORD) -> tuple[bytes, bool] | None:
     """What a client that connects now gets first on `topic` (the retained message) and
     its retain flag; None if nothing comes within 2 s."""
     got: list[mqtt.MQTTMessage] = []
     done = threading.Event()
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    c.username_pw_set(USER, PASSWORD)
+    c.username_pw_set(user, password)
     c.on_connect = lambda client, *_: client.subscribe(topic, qos=1)
     c.on_message = lambda client, userdata, msg: (got.append(msg), done.set())
     c.connect(broker.host, broker.port, keepalive=5)

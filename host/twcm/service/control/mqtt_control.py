@@ -83,9 +83,17 @@ class MqttControl:
                 log.info("site %s: over MQTT: %s", site, done)
             except Rejected as e:
                 log.warning("site %s: %s rejected: %s", site, topic, e)
-                await client.publish(prefix(site) + EVENT_TOPIC, json.dumps(
-                    {"event": "rejected", "topic": topic, "reason": str(e)}), qos=1)
+                await self._reject(client, site, topic, str(e))
+            except Exception:  # a bug or a full disk must not end MQTT control
+                log.exception("site %s: %s failed", site, topic)
+                await self._reject(client, site, topic, "twcm could not carry it out: "
+                                   "see its log")
             await self._publish_site(client, site, force=True)
+
+    async def _reject(self, client: aiomqtt.Client, site: str, topic: str,
+                      reason: str) -> None:
+        await client.publish(prefix(site) + EVENT_TOPIC, json.dumps(
+            {"event": "rejected", "topic": topic, "reason": reason}), qos=1)
 
     async def _publish(self, client: aiomqtt.Client) -> None:
         while True:
