@@ -37,13 +37,16 @@ def setting_paths() -> dict[str, tuple[tuple[str, ...], Any]]:
     """Each policy path with its place in the [site.policy] table and its type:
     {"min_amps": (("min_amps",), int), "green/flex_w": (("green", "flex_w"), float), ...}."""
     paths: dict[str, tuple[tuple[str, ...], Any]] = {}
+    tables = []
     for key, field in PolicyConfig.model_fields.items():
         table = field.annotation
         if isinstance(table, type) and issubclass(table, BaseModel):
-            for sub, inner in table.model_fields.items():
-                paths[f"{key}/{sub}"] = ((key, sub), inner.annotation)
+            tables.append((key, table))
         else:
             paths[key] = ((key,), table)
+    for key, table in tables:  # after the plain keys
+        for sub, inner in table.model_fields.items():
+            paths[f"{key}/{sub}"] = ((key, sub), inner.annotation)
     return paths
 
 
