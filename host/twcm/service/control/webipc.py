@@ -187,7 +187,7 @@ class WebIpc:
                 self.queue = self._create()
             except sysv.Error as e:
                 log.error("WebIPC: cannot make the message queue again: %s", e)
-        except OSError as e:
+        except (sysv.Error, OSError) as e:  # e.g. its mode changed under us (ipcs)
             log.error("WebIPC: cannot receive: %s", e)
         return None
 
