@@ -203,6 +203,13 @@ class ApiConfig(_Table):
     port: int = Field(8080, ge=0, le=65535)
 
 
+class WebIpcConfig(_Table):
+    """The legacy WebIPC bridge (docs/webipc.md): off unless enabled."""
+    enabled: bool = False
+    path: str = "/etc/twcmanager"  # ftok's path: TWCManager's settingsPath, the PHP page's
+    site: str | None = None  # the one site it serves; required with several sites
+
+
 class LogConfig(_Table):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -213,6 +220,7 @@ class Config(_Table):
     embedded_broker: EmbeddedBrokerConfig = EmbeddedBrokerConfig()
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
+    webipc: WebIpcConfig = WebIpcConfig()
     log: LogConfig = LogConfig()
 
 
@@ -286,6 +294,7 @@ def _check(config: Config) -> list[Problem]:
             site.settings()
         except ValueError as e:
             problems.append(_settings_problem(i, site, e))
+    problems += _webipc_problems(config)
     b = config.broker
     if b is not None:
         if b.password is not None and b.password_env is not None:
@@ -294,6 +303,24 @@ def _check(config: Config) -> list[Problem]:
         if "embedded_broker" in config.model_fields_set:
             problems.append((("embedded_broker",),
                              "not used with [broker] (fix: remove one of them)"))
+    return problems
+
+
+def _webipc_problems(config: Config) -> list[Problem]:
+    """[webipc], when enabled: an existing path for ftok, and the one site it serves."""
+    w, names = config.webipc, [s.name for s in config.site]
+    if not w.enabled:
+        return []
+    problems = []
+    if not os.path.exists(w.path):
+        problems.append(bad(("webipc", "path"), w.path, "does not exist (ftok needs it)",
+                            "create it, or give the directory your legacy client's ftok uses"))
+    if w.site is None and len(names) > 1:
+        problems.append((("webipc", "site"), "missing: WebIPC serves one site (fix: set it "
+                                             "to one of " + ", ".join(names) + ")"))
+    elif w.site is not None and w.site not in names:
+        problems.append(bad(("webipc", "site"), w.site, "no such site",
+                            "give one of " + ", ".join(names)))
     return problems
 
 
