@@ -76,5 +76,5 @@ class Contract:
             return TWC if self.leases.twc_lease(twc_id, payload, now_ms) else None
         if rest.startswith(_TWC) and rest.endswith("/" + CHARGING_TOPIC):
             twc_id = rest[len(_TWC):len(rest) - len(CHARGING_TOPIC) - 1]
-            return CHARGING if self.leases.twc_charging(twc_id, payload) else None
+            return CHARGING if self.leases.twc_charging(twc_id, payload, now_ms) else None
         return None
