@@ -2,7 +2,7 @@
 asyncio users (the device link, MQTT control, MQTT meter sources) hold a session.
 
 `twcm master` talks to its broker with paho-mqtt (master/mqtt_link.py), which reconnects
-on its own with BACKOFF_S; `twcm run` uses aiomqtt through `client()` and `sessions()`.
+on its own with BACKOFF_S; `twcm run` uses aiomqtt through `client()` and `keep_session()`.
 Nothing here imports either program.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "TWCM_MQTT_PASSWORD"
 KEEPALIVE_S = 30
 BACKOFF_S = (1.0, 60.0)  # reconnect delay, doubled after each failure
-URL_FORM = "give mqtt://[user@]host[:port], or mqtts://... for TLS"
+URL_FORM = "give mqtt://[user[:password]@]host[:port], or mqtts://... for TLS"
 
 
 @dataclass(frozen=True)

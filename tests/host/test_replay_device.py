@@ -34,15 +34,15 @@ def test_a_lease_is_clamped_sent_renewed_and_runs_out_when_released(rig):
     device, link, clock = rig
     link.want(40, "more than the site may have")  # the site's max_amps is 24
     device.run(10_000, link, clock)
-    assert (device.leases.source, device.leases.amps) == ("lease", 24)
+    assert (device.hub.leases.source, device.hub.leases.amps) == ("lease", 24)
     assert device.master.slots[0].offer > 0
     device.run(30_000, link, clock)  # renewed every ttl/3: never runs out
-    assert device.leases.source == "lease"
+    assert device.hub.leases.source == "lease"
     link.release("no readings")
     device.run(1_000, link, clock)
-    assert device.leases.source == "lease"  # the last lease holds until its ttl
+    assert device.hub.leases.source == "lease"  # the last lease holds until its ttl
     device.run(10_000, link, clock)  # ttl_s 10 after the last renewal at most
-    assert (device.leases.source, device.leases.amps) == ("fallback", 0)
+    assert (device.hub.leases.source, device.hub.leases.amps) == ("fallback", 0)
     assert link.state.source == "fallback"
 
 

@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--flex-w", type=float, default=0.0, metavar="W",
                    help="grid import allowed to hold the minimum (default 0)")
     p.add_argument("--deadband-amps", type=float, default=1.0, metavar="A",
-                   help="surplus kept in reserve on a raise (default 1)")
+                   help="surplus kept in reserve when charging starts (default 1)")
     p.add_argument("--start", type=_hours, default=0.0, metavar="H",
                    help="begin H hours into the trace (default 0)")
     p.add_argument("--hours", type=_hours, default=None, metavar="H",

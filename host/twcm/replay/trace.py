@@ -3,9 +3,9 @@
     time,generation_w,consumption_w,event
     2026-06-21T06:00:00,0,350,plug
     2026-06-21T06:01:00,12,340,
-    21600,0,350,unplug:1
+    2026-06-21T12:00:00,5200,410,unplug:1
 
-`time` is an ISO date-time (all rows alike) or seconds from any origin;
+`time` is an ISO date-time or seconds from any origin, all rows alike;
 times go up. `consumption_w` is the house without the charger (the replay
 adds what the cars draw). `event` (optional column) is `plug` or `unplug`,
 with `:N` for TWC N (0-2, default 0); on an event row the two power fields

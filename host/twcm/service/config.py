@@ -7,6 +7,7 @@ the key, the bad value and the fix, naming a site by its name:
 """
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import fields
@@ -24,7 +25,8 @@ from twc import payloads
 from twc.contract import SITE_RULE, site_ok
 from twcm.mqtt import parse_broker
 from twcm.service.config_problems import DOCS, Problem, bad, describe, line
-from twcm.service.policy import GreenSettings, NonScheduled, Settings, Window
+from twcm.service.policy import ConsumptionOffset, GreenSettings, NonScheduled, Settings, Window
+from twcm.service.policy import offsets
 from twcm.service.policy.schedule import DAY_NAMES
 from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
@@ -72,6 +74,31 @@ class WindowConfig(_Table):
                       time.fromisoformat(self.start), time.fromisoformat(self.end), self.amps)
 
 
+class OffsetConfig(_Table):
+    """One consumption offset (twcm.service.policy.offsets)."""
+
+    name: Annotated[str, _must(lambda v: 1 <= len(v) <= offsets.MAX_NAME, "not a name: "
+                               f"give 1 to {offsets.MAX_NAME} characters, e.g. \"heat pump\"")]
+    value: Annotated[float, _must(
+        lambda v: math.isfinite(v) and abs(v) <= offsets.MAX_VALUE, "not an offset: give a "
+        f"finite number of watts or amps, -{offsets.MAX_VALUE:.0f} to "
+        f"{offsets.MAX_VALUE:.0f}, e.g. 800")]
+    unit: Literal["W", "A"] = "W"
+
+    def offset(self) -> ConsumptionOffset:
+        return ConsumptionOffset(self.name, self.value, self.unit)
+
+
+def _names_differ(v: list[OffsetConfig]) -> bool:
+    return len({o.name for o in v}) == len(v)
+
+
+Offsets = Annotated[list[OffsetConfig], _must(
+    lambda v: len(v) <= offsets.MAX_OFFSETS, f"too many offsets: give at most "
+    f"{offsets.MAX_OFFSETS}"), _must(_names_differ, "two offsets have the same name: give "
+                                     "each its own name")]
+
+
 def _mirror(name: str, cls: type, skip: tuple[str, ...] = (), **override: Any) -> Any:
     """A table with the fields and defaults of the dataclass `cls`, which checks the values
     itself (see _settings_problem): one place states them, the policy."""
@@ -85,7 +112,7 @@ GreenConfig = _mirror("GreenConfig", GreenSettings)
 PolicyConfig = _mirror(  # max_amps is the site's
     "PolicyConfig", Settings, ("max_amps",), green=(GreenConfig, GreenConfig()),
     non_scheduled=(Literal["fixed", "do_not_charge", "track_green"], "track_green"),
-    windows=(list[WindowConfig], []))
+    windows=(list[WindowConfig], []), consumption_offsets=(Offsets, []))
 
 
 class SourceConfig(BaseModel):
@@ -137,6 +164,7 @@ class SiteConfig(_Table):
     max_amps: int = Field(ge=1, le=240)
     ttl_s: int = Field(60, ge=payloads.TTL_MIN, le=payloads.TTL_MAX)
     interval_s: float = Field(5.0, ge=0.2, le=3600)
+    twc_start_stop: bool = False  # SiteLoop.set_twc_charging (FC B1/B2): docs/config.md
     timezone: Annotated[str | None, _must(ZoneInfo, "no such time zone: give an IANA name "
                                           'such as "Europe/Amsterdam"')] = None
     policy: PolicyConfig = PolicyConfig()  # type: ignore[valid-type]
@@ -154,7 +182,9 @@ class SiteConfig(_Table):
         return Settings(max_amps=self.max_amps, non_scheduled=NonScheduled(p.non_scheduled),
                         windows=tuple(w.window() for w in p.windows),
                         green=GreenSettings(**p.green.model_dump()),
-                        **p.model_dump(exclude={"non_scheduled", "windows", "green"}))
+                        consumption_offsets=tuple(o.offset() for o in p.consumption_offsets),
+                        **p.model_dump(exclude={"non_scheduled", "windows", "green",
+                                                "consumption_offsets"}))
 
 
 class BrokerConfig(_Table):
@@ -203,6 +233,13 @@ class ApiConfig(_Table):
     port: int = Field(8080, ge=0, le=65535)
 
 
+class WebIpcConfig(_Table):
+    """The legacy WebIPC bridge (docs/webipc.md): off unless enabled."""
+    enabled: bool = False
+    path: str = "/etc/twcmanager"  # ftok's path: TWCManager's settingsPath, the PHP page's
+    site: str | None = None  # the one site it serves; required with several sites
+
+
 class LogConfig(_Table):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -213,6 +250,7 @@ class Config(_Table):
     embedded_broker: EmbeddedBrokerConfig = EmbeddedBrokerConfig()
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
+    webipc: WebIpcConfig = WebIpcConfig()
     log: LogConfig = LogConfig()
 
 
@@ -286,6 +324,7 @@ def _check(config: Config) -> list[Problem]:
             site.settings()
         except ValueError as e:
             problems.append(_settings_problem(i, site, e))
+    problems += _webipc_problems(config)
     b = config.broker
     if b is not None:
         if b.password is not None and b.password_env is not None:
@@ -294,6 +333,24 @@ def _check(config: Config) -> list[Problem]:
         if "embedded_broker" in config.model_fields_set:
             problems.append((("embedded_broker",),
                              "not used with [broker] (fix: remove one of them)"))
+    return problems
+
+
+def _webipc_problems(config: Config) -> list[Problem]:
+    """[webipc], when enabled: an existing path for ftok, and the one site it serves."""
+    w, names = config.webipc, [s.name for s in config.site]
+    if not w.enabled:
+        return []
+    problems = []
+    if not os.path.exists(w.path):
+        problems.append(bad(("webipc", "path"), w.path, "does not exist (ftok needs it)",
+                            "create it, or give the directory your legacy client's ftok uses"))
+    if w.site is None and len(names) > 1:
+        problems.append((("webipc", "site"), "missing: WebIPC serves one site (fix: set it "
+                                             "to one of " + ", ".join(names) + ")"))
+    elif w.site is not None and w.site not in names:
+        problems.append(bad(("webipc", "site"), w.site, "no such site",
+                            "give one of " + ", ".join(names)))
     return problems
 
 

@@ -13,6 +13,7 @@ import signal
 
 from twcm.service.config import Config
 from twcm.service.control import Api, Control, MqttControl
+from twcm.service.control.webipc import WebIpc
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
 from twcm.service.site import SiteLoop
 from twcm.service.store import Store
@@ -78,6 +79,9 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
                  asyncio.create_task(MqttControl(url, control).run(), name="mqtt control")]
         tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
         api = await _start_api(config, control)
+        webipc = WebIpc.start(config.webipc, control)  # off by default; stopping removes it
+        if webipc is not None:
+            tasks.append(asyncio.create_task(webipc.run(), name="webipc"))
         log.info("serving sites %s via %s", ", ".join(s.config.name for s in sites),
                  link.broker)
         await stop.wait()
@@ -88,6 +92,8 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if webipc is not None:
+            webipc.close()  # done already, unless its task never got to run
         return 0
     finally:
         if broker is not None:
