@@ -22,6 +22,8 @@ from twcm.service.control.mqtt_topics import setting_paths
 
 HOST = "twcm/home/host/"
 WINDOWS = [{"days": ["Sat", "Sun"], "start": "09:00", "end": "17:00", "amps": 20}]
+OFFSETS = [{"name": "heat pump", "value": 800.0, "unit": "W"},
+           {"name": "sauna", "value": 2.5, "unit": "A"}]
 
 # (path, payload sent to <path>/set, payload then published retained on <path>)
 CHANGES = [
@@ -36,6 +38,7 @@ CHANGES = [
     ("max_reading_age_s", "60", "60.0"),
     ("charge_off_grid", "true", "true"),
     ("windows", json.dumps(WINDOWS), json.dumps(WINDOWS)),
+    ("consumption_offsets", json.dumps(OFFSETS), json.dumps(OFFSETS)),
     ("green/subtract_charger_load", "on", "true"),  # Home Assistant's switch words
     ("green/offset_w", "-150", "-150.0"),
     ("green/offset_amps", "1.5", "1.5"),
@@ -172,6 +175,8 @@ BAD = [
     ("windows", "[{", "the payload is not valid JSON"),
     ("windows", json.dumps([{**WINDOWS[0], "start": "25:00"}]),
      'policy.windows[0].start: "25:00" is not allowed: not a time of day'),
+    ("consumption_offsets", json.dumps([{"name": "oven", "value": 2, "unit": "kW"}]),
+     "policy.consumption_offsets[0].unit: \"kW\" is not allowed: must be 'W' or 'A'"),
     ("colour", "red", "no setting 'colour': give one of charge_now, "),
     ("charge_now", json.dumps({"amps": 40, "minutes": 5}), "amps must be 0-24, not 40"),
     ("charge_now", "16", 'give a JSON object such as {"amps": 16, "minutes": 60}'),

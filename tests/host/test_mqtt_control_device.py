@@ -51,3 +51,53 @@ def test_a_setting_reaches_the_device_survives_a_restart_and_stale_retained_sets
         watcher.c.publish(HOST + "non_scheduled_amps/set", "", qos=1, retain=True)
         watcher.close()
         service.stop()
+
+
+def test_a_twc_cap_over_mqtt_reaches_the_device_and_start_stop_is_refused_unless_enabled(
+        tmp_path, mosquitto, device):
+    service = start_service(tmp_path, mosquitto, device, free_port(), """
+[site.policy]
+non_scheduled = "fixed"
+""")
+    watcher = Watcher(mosquitto, ["twcm/home/#"])
+
+    def slaves() -> dict:
+        states = watcher.json_of("twcm/home/state")
+        return {s["id"]: s for s in states[-1]["slaves"]} if states else {}
+
+    def value(path: str, since: float) -> bytes | None:
+        hit = watcher.wait_for(lambda t, p: t == HOST + path, 5, since)
+        return None if hit is None else hit[2]
+
+    try:
+        until(lambda: len(slaves()) == 2, 20, "the device's two TWCs")
+        twc = sorted(slaves())[0]
+        assert value(f"twc/{twc}/cap", 0) == b"null"  # no cap yet
+        until(lambda: watcher.wait_for(
+            lambda t, p: t == HOST + f"twc/{twc}/charging" and p in (b"true", b"false"),
+            0.1), 5, "its charging value")
+
+        since = time.monotonic()
+        watcher.publish(HOST + f"twc/{twc}/cap/set", "8")
+        assert value(f"twc/{twc}/cap", since) == b"8"
+        until(lambda: slaves()[twc]["cap_amps"] == 8, 10, "the cap in force on the device")
+        until(lambda: slaves()[twc]["offered_amps"] <= 8, 10, "its offer within the cap")
+
+        since = time.monotonic()
+        for payload, reason in (("99", f"TWC {twc}: amps must be a whole number 0-32"),
+                                ("lots", "must be a whole number of amps, or empty")):
+            watcher.publish(HOST + f"twc/{twc}/cap/set", payload)
+            until(lambda: any(reason in e["reason"]
+                              for e in watcher.json_of(HOST + "event", since)), 5, reason)
+        watcher.publish(HOST + f"twc/{twc}/charging/set", "false")
+        until(lambda: any("starting and stopping a TWC is off" in e["reason"]
+                          for e in watcher.json_of(HOST + "event", since)), 5, "refused")
+        assert slaves()[twc]["cap_amps"] == 8  # the refusals changed nothing
+
+        since = time.monotonic()
+        watcher.publish(HOST + f"twc/{twc}/cap/set", "")
+        assert value(f"twc/{twc}/cap", since) == b"null"
+        until(lambda: slaves()[twc]["cap_amps"] is None, 10, "the cap gone on the device")
+    finally:
+        watcher.close()
+        service.stop()

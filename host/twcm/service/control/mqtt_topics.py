@@ -29,6 +29,8 @@ SET = "/set"
 # Subscriptions after twcm/<site>/host/: top-level keys and charge_now, a table's keys,
 # a TWC's.
 SET_FILTERS = ("+/set", "+/+/set", "twc/+/+/set")
+# A TWC's states (docs/mqtt.md, the state's slaves) while a car charges on it.
+CHARGING = ("charging", "starting", "raising", "lowering")
 _WORDS = {"true": True, "on": True, "false": False, "off": False}
 
 
@@ -159,8 +161,18 @@ def text(value: Any) -> str:
 
 
 def values(status: dict[str, Any]) -> dict[str, str]:
-    """The retained payload of each path, from the site's status (SiteLoop.status())."""
+    """The retained payload of each path, from the site's status (SiteLoop.status()):
+    the settings; and for each TWC the device lists or the host caps, its cap (`null`:
+    none) and whether it charges (`null` while not listed)."""
     out = {CHARGE_NOW: json.dumps(status["charge_now"])}
     for key, shown in status["settings"].items():
         out[key.replace(".", "/")] = text(shown["value"])
+    caps = status["twc_caps"]
+    state = status["device"]["state"]
+    slaves = {s["id"]: s for s in state["slaves"]} if state else {}
+    for twc in sorted({*caps, *slaves}):
+        out[f"twc/{twc}/cap"] = text(caps.get(twc, {}).get("amps"))
+        slave = slaves.get(twc)
+        out[f"twc/{twc}/charging"] = text(None if slave is None
+                                          else slave["state"] in CHARGING)
     return out
