@@ -5,10 +5,10 @@
 import {PATHS, call, forget, login, readOnly, token, whenUnauthorized} from "./api.js";
 import {whenChanged} from "./act.js";
 import {renderControls, setupControls} from "./controls.js";
-import {renderDashboard} from "./dashboard.js";
+import {power, renderDashboard} from "./dashboard.js";
 import {renderEditors, setupEditors} from "./editors.js";
 import {field} from "./format.js";
-import {renderHistory, renderSessions} from "./history.js";
+import {renderHistory, renderSessions, seen} from "./history.js";
 import {renderTwcs} from "./twcs.js";
 
 const POLL_MS = 2000;
@@ -48,6 +48,7 @@ function siteSection(name) {
 function render(s) {
   const section = siteSection(s.site);
   renderDashboard(section, s);
+  seen(s, power(s).charging);
   renderTwcs(section, s.site, s);
   renderControls(section, s);
   renderEditors(section, s);

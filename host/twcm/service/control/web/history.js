@@ -5,6 +5,21 @@ import {PATHS, call} from "./api.js";
 import {chart, legend} from "./chart.js";
 import {duration, el, field, setting, when} from "./format.js";
 
+// The history's samples have no charging power (the store records the site's readings and
+// limit, not the cars' draw): the page keeps what it saw of it while open, a point every
+// 30 s, and draws that.
+const LIVE_EVERY_S = 30;
+const live = new Map();  // site -> [{at, charging_w}]
+
+export function seen(s, chargingW) {
+  const points = live.get(s.site) || [];
+  if (!points.length || s.time - points.at(-1).at >= LIVE_EVERY_S) {
+    points.push({at: s.time, charging_w: chargingW});
+    if (points.length > 24 * 3600 / LIVE_EVERY_S) points.shift();
+    live.set(s.site, points);
+  }
+}
+
 export async function renderHistory(section, s) {
   const box = field(section, "chart");
   const now = Date.now() / 1000;
@@ -25,6 +40,10 @@ export async function renderHistory(section, s) {
     return;
   }
   const vp = setting(s, "volts", 230) * setting(s, "phases", 1);
+  if (!samples.some((x) => x.charging_w != null || x.charging_amps != null)) {
+    samples.push(...(live.get(s.site) || []));
+    samples.sort((a, b) => a.at - b.at);
+  }
   box.replaceChildren(chart(samples, start, end, vp,
                             setting(s, "green.subtract_charger_load", false), box.clientWidth),
                       legend());
