@@ -28,7 +28,10 @@ def set_value(driver, element, value: str) -> None:
 
 
 def click(driver, css: str) -> None:
-    driver.find_element("css selector", css).click()
+    """Click it in the middle of the window (not under the page's sticky header)."""
+    element = driver.find_element("css selector", css)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
 
 
 def status(api: int, token: str) -> dict:
@@ -169,7 +172,7 @@ def test_the_controls_on_the_page_change_what_the_device_applies(tmp_path, mosqu
         # Today's chart: the readings so far, an axis from 00:00, a legend.
         chart = f'{SITE} [data-field="chart"]'
         until(lambda: driver.find_elements(
-            "css selector", f"{chart} [data-series=generation] polyline"), 70, "the chart")
+            "css selector", f"{chart} [data-series=generation] :is(polyline, circle)"), 70, "the chart")
         labels = [t.text for t in driver.find_elements("css selector", f"{chart} svg text")]
         assert "00:00" in labels and any(t.endswith("kW") for t in labels), labels
         assert driver.find_element("css selector", f"{chart} .legend").text.split("\n") == [

@@ -139,6 +139,11 @@ function setup() {
     }
   });
   $("logout").addEventListener("click", () => { forget(); showLogin("Logged out."); });
+  // The chart is drawn for its box's width: again at the next poll when that changes.
+  let width = window.innerWidth;
+  window.addEventListener("resize", () => {
+    if (Math.abs(window.innerWidth - width) > 40) { width = window.innerWidth; slowAt = 0; }
+  });
   if (token()) showApp(); else showLogin("");
 }
 

@@ -117,7 +117,14 @@ export function chart(samples, start, end, voltsPhases, subtractCharger, width) 
     }
     if (run.length) runs.push(run);
     const g = svg("g", {class: `series ${cls}`, "data-series": key});
-    for (const r of runs) g.append(svg("polyline", {points: r.join(" ")}));
+    for (const r of runs) {
+      if (r.length > 1) {
+        g.append(svg("polyline", {points: r.join(" ")}));
+      } else {  // a lone reading (the service just started): a dot, not an invisible line
+        const [cx, cy] = r[0].split(",");
+        g.append(svg("circle", {cx, cy, r: 3}));
+      }
+    }
     root.append(g);
   }
   return root;
