@@ -14,6 +14,7 @@ from test_devicelink_mqtt import device, until  # noqa: F401  (device: a fixture
 from test_service_control import device_limit, start_service
 from test_web_ui import (api_call, api_up, chromium, log_in, needs_chromium, screenshot, severe,
                          shown, tokens)
+from test_web_ui import browser  # noqa: F401  (a fixture)
 
 from twcm.service.site import SiteLoop
 

@@ -15,6 +15,7 @@ from mqtt_helpers import Watcher, free_port
 from test_devicelink_mqtt import device, until  # noqa: F401  (device: a fixture)
 from test_service_control import device_limit, start_service
 from test_web_ui import api_call, api_up, log_in, needs_chromium, shown, tokens
+from test_web_ui import browser  # noqa: F401  (a fixture)
 
 SITE = '[data-site="home"]'
 
@@ -147,6 +148,7 @@ def test_a_page_of_another_origin_changes_nothing(tmp_path, mosquitto, device, b
     try:
         until(lambda: device_limit(watcher) == ("stopped", 0), 20, "no surplus: a 0 A lease")
         until(lambda: api_up(api, admin), 10, "the API")
+        until(lambda: len(what_matters(api, admin)["caps"]) == 2, 20, "both Wall Connectors")
         # An admin logged in, remembered, in this very browser.
         log_in(browser, api, admin, remember=True)
         shown(browser, f'{SITE} [data-field="charge-now"]', lambda t: t == "Off", 10,

@@ -5,7 +5,7 @@
 import {el, hhmm} from "./format.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const LEFT = 44, RIGHT = 20, TOP = 10, BOTTOM = 28;
+const LEFT = 54, RIGHT = 20, TOP = 10, BOTTOM = 28;
 const GAP_S = 600;  // a longer gap between samples breaks the line
 const BUCKET_S = 120;  // samples are averaged over 2 min: a day is at most 720 points
 
