@@ -74,7 +74,7 @@ class Device:
                 self.errors.append("bus: " + str(e))
         send = self.bus.write if self.bus is not None else _discard
         self.master = Master(send, limits, master_id=cfg.get("master_id", MASTER_ID),
-                             now=ticks_ms())
+                             now=ticks_ms(), start_stop=cfg.get("twc_start_stop", False))
         self.schedule_path = config_path.rsplit("/", 1)[0] + "/schedule.json" \
             if "/" in config_path else "schedule.json"
         self.hub = None

@@ -151,6 +151,12 @@ def validate(obj):
     _limits(obj, cfg, errors)
     _wifi(obj, cfg, errors)
     _broker(obj, cfg, errors)
+    start_stop = obj.get("twc_start_stop", False)  # FC B1/B2: see docs/firmware.md
+    if not isinstance(start_stop, bool):
+        errors.append("twc_start_stop: must be true or false (false, the default, refuses "
+                      "start/stop commands)")
+        start_stop = False
+    cfg["twc_start_stop"] = start_stop
     ntp = obj.get("ntp_server", "pool.ntp.org")
     if not isinstance(ntp, str):
         errors.append("ntp_server: must be a host name")

@@ -5,6 +5,7 @@
 
 # Topics, after the site's prefix (prefix(site): twcm/<site>/).
 SITE_TOPIC = "limit/set"  # host -> device: the site lease (and, per TWC, twc_topic)
+CHARGING_TOPIC = "charging/set"  # host -> device, per TWC: start/stop (FC B1/B2)
 SCHEDULE_TOPIC = "schedule/set"  # host -> device
 STATE_TOPIC = "state"  # device -> host, retained
 EVENT_TOPIC = "event"  # device -> host
@@ -31,15 +32,17 @@ def prefix(site):
     return "twcm/" + site + "/"
 
 
-def twc_topic(twc_id):
-    """twc/<id>/limit/set (after the prefix): the lease of one TWC."""
-    return _TWC + twc_id + "/" + SITE_TOPIC
+def twc_topic(twc_id, what=SITE_TOPIC):
+    """twc/<id>/limit/set (after the prefix): the lease of one TWC; with
+    what=CHARGING_TOPIC, twc/<id>/charging/set: its start/stop command."""
+    return _TWC + twc_id + "/" + what
 
 
 # What handle() accepted.
 SITE = "site"
 TWC = "twc"
 SCHEDULE = "schedule"
+CHARGING = "charging"
 
 
 class Contract:
@@ -53,11 +56,12 @@ class Contract:
     def subscriptions(self):
         """Topic filters the device subscribes to (QoS 1)."""
         p = self.prefix
-        return (p + SITE_TOPIC, p + twc_topic("+"), p + SCHEDULE_TOPIC)
+        return (p + SITE_TOPIC, p + twc_topic("+"), p + SCHEDULE_TOPIC,
+                p + twc_topic("+", CHARGING_TOPIC))
 
     def handle(self, topic, payload, now_ms, utc_s):
-        """Route one command. Returns what it accepted: SITE, TWC or
-        SCHEDULE, or None if it was rejected or not ours."""
+        """Route one command. Returns what it accepted: SITE, TWC, SCHEDULE
+        or CHARGING, or None if it was rejected or not ours."""
         if isinstance(topic, bytes):
             topic = topic.decode()
         if not topic.startswith(self.prefix):
@@ -70,4 +74,7 @@ class Contract:
         if rest.startswith(_TWC) and rest.endswith("/" + SITE_TOPIC):
             twc_id = rest[len(_TWC):len(rest) - len(SITE_TOPIC) - 1]
             return TWC if self.leases.twc_lease(twc_id, payload, now_ms) else None
+        if rest.startswith(_TWC) and rest.endswith("/" + CHARGING_TOPIC):
+            twc_id = rest[len(_TWC):len(rest) - len(CHARGING_TOPIC) - 1]
+            return CHARGING if self.leases.twc_charging(twc_id, payload, now_ms) else None
         return None

@@ -7,6 +7,7 @@
 #     leases.site_lease(payload, now_ms)             # twcm/<site>/limit/set
 #     leases.twc_lease("1A2B", payload, now_ms)      # twcm/<site>/twc/1A2B/limit/set
 #     leases.schedule(payload, now_ms, utc_s)        # twcm/<site>/schedule/set
+#     leases.twc_charging("1A2B", payload, now_ms)   # twcm/<site>/twc/1A2B/charging/set
 #     leases.tick(now_ms, utc_s)                     # every loop iteration
 #
 # A command that is accepted takes effect at the next tick(). Which source
@@ -15,7 +16,9 @@
 #   2. "schedule": the stored window covering the present UTC time (only
 #      while the clock is valid: utc_s not None and after 2024);
 #   3. "fallback": limits.fallback (fallback_amps of the configuration).
-# Per-TWC leases cap one slave each (slot.cap) while live.
+# Per-TWC leases cap one slave each (slot.cap) while live. A start/stop
+# command (twc_charging) is handed to the master, which refuses it unless
+# the device config enabled it (Master.charging).
 #
 # Events, each a dict with "event" set to its kind:
 #   rejected          topic, reason[, twc]       a command changed nothing
@@ -33,8 +36,9 @@
 # allocates nothing, except for an event, and, while it follows a
 # schedule, utc_s - EPOCH at a window's start or end and once a minute.
 from twc import payloads
-from twc.contract import SCHEDULE_TOPIC, SITE_TOPIC, twc_topic
+from twc.contract import CHARGING_TOPIC, SCHEDULE_TOPIC, SITE_TOPIC, twc_topic
 from twc.payloads import EPOCH, Bad
+from twc.master import START_STOP_OFF
 from twc.share import ABS_MAX
 from twc.slot import FREE
 from twc.ticks import ticks_add, ticks_diff
@@ -124,6 +128,25 @@ class Leases:
         if seq >= 0 or not mine:
             self._cap_seq[i] = seq
         self._accepted(now_ms)
+        return True
+
+    def twc_charging(self, twc_id_hex, payload, now_ms):
+        """twcm/<site>/twc/<id>/charging/set: {"charging": true|false} starts
+        or stops one TWC's charging (FC B1/B2). True if accepted: the master
+        sends it once (events charging_start_sent ... acked)."""
+        topic = twc_topic(twc_id_hex, CHARGING_TOPIC)
+        try:
+            if not self.master.start_stop_enabled:
+                raise Bad(START_STOP_OFF)
+            d = payloads.parse(payload)
+            if not isinstance(d, dict) or not isinstance(d.get("charging"), bool):
+                raise Bad("payload must be a JSON object like {\"charging\": false}")
+            why = self.master.charging(self._slot(twc_id_hex).id, d["charging"], now_ms)
+            if why is not None:
+                raise Bad(why)
+        except Bad as e:
+            self._reject(topic, e.args[0], twc_id_hex.upper())
+            return False
         return True
 
     def schedule(self, payload, now_ms, utc_s):

@@ -34,6 +34,7 @@ VIN_RETRY_MS = 60000
 VIN_TRIES = 6
 VIN_CLEAR_MS = 5000  # draw below 1 A this long ends a charging session
 NOTICE_MS = 60000  # repeated warnings (second master, 4th slave) at most this often
+START_STOP_MS = 10000  # at most one start/stop command per TWC this often
 
 # Events passed to on_event(kind, twc_id, detail).
 JOINED = "joined"
@@ -44,6 +45,13 @@ ID_CONFLICT = "id_conflict"
 SECOND_MASTER = "second_master"
 VIN_READ = "vin"
 SESSION_END = "session_end"
+START_SENT = "charging_start_sent"  # FC B1 went out (start_stop)
+STOP_SENT = "charging_stop_sent"  # FC B2 went out
+START_ACKED = "charging_start_acked"  # the slave acknowledged it (FD B1)
+STOP_ACKED = "charging_stop_acked"  # (FD B2)
+
+START_STOP_OFF = ("start/stop is off on this device: set twc_start_stop to true in its "
+                  "config to allow it (docs/load-sharing.md says what it risks)")
 
 
 def _no_event(kind, twc_id, detail):
@@ -52,7 +60,7 @@ def _no_event(kind, twc_id, detail):
 
 class Master:
     def __init__(self, send, limits, master_id=MASTER_ID, sign=MASTER_SIGN,
-                 on_event=None, now=0):
+                 on_event=None, now=0, start_stop=False):
         self.send = send
         self.limits = limits
         self.id = master_id
@@ -74,6 +82,11 @@ class Master:
         self.foreign_id = -1  # last second master seen
         self.foreign_at = ticks_add(now, -NOTICE_MS)
         self.refused_at = ticks_add(now, -NOTICE_MS)
+        # FC B1/B2 (see charging()): off unless the device config allows it.
+        self.start_stop_enabled = start_stop
+        self._cmd = [0] * MAX_SLAVES  # per slot: the command to send, 0 for none
+        self._cmd_id = [-1] * MAX_SLAVES  # the TWC it is for
+        self._cmd_at = [0] * MAX_SLAVES  # when it was asked for
 
     # -- input -------------------------------------------------------------
 
@@ -118,6 +131,12 @@ class Master:
                     s.volts[p] = proto.meter_volts(buf, p)
                     s.half_amps[p] = proto.meter_half_amps(buf, p)
                 self._got_reply(s, now)
+        elif c == proto.START_ACK or c == proto.STOP_ACK:
+            s = self._find(who)
+            if s is not None and self._cmd_id[s.index] == who and \
+                    ticks_diff(now, self._cmd_at[s.index]) < START_STOP_MS:
+                self._got_reply(s, now)
+                self.on_event(START_ACKED if c == proto.START_ACK else STOP_ACKED, who, None)
         elif c == proto.MASTER_HEARTBEAT or c == proto.MASTER_LINKREADY1 \
                 or c == proto.MASTER_LINKREADY2:
             if who != self.foreign_id or \
@@ -256,7 +275,7 @@ class Master:
             self._heartbeat(due, now)
         elif self.burst and ticks_diff(now, self.next_burst) >= 0:
             self._linkready_frame(now)
-        elif not soon:
+        elif not soon and not self._start_stop(now):
             self._query(now)
 
     def _hurry(self, now):
@@ -312,6 +331,45 @@ class Master:
             nxt = ticks_add(now, HEARTBEAT_MS)
         s.next_hb = nxt
         self._send(n, now, s)
+
+    def charging(self, twc_id, start, now):
+        """Ask TWC twc_id to start (FC B1) or stop (FC B2) charging. The
+        command is sent once, when the bus is free and no heartbeat is due
+        (it never delays one), at most once per TWC every START_STOP_MS.
+        Returns None if it will be sent, else why it is refused."""
+        if not self.start_stop_enabled:
+            return START_STOP_OFF
+        s = self._find(twc_id)
+        if s is None or s.status != LINKED:
+            return "no TWC with id %04X is linked to this master" % twc_id
+        if s.protocol != 2:
+            return "TWC %04X speaks protocol 1, which has no start/stop command" % twc_id
+        i = s.index
+        if self._cmd_id[i] == twc_id and ticks_diff(now, self._cmd_at[i]) < START_STOP_MS:
+            return "TWC %04X had a start/stop command less than %d s ago: wait" \
+                % (twc_id, START_STOP_MS // 1000)
+        self._cmd_id[i] = twc_id
+        self._cmd_at[i] = now
+        self._cmd[i] = proto.START_CHARGING if start else proto.STOP_CHARGING  # last: the
+        # bus thread may look at it at any moment
+        return None
+
+    def _start_stop(self, now):
+        """Send one start/stop command that is waiting, if any; True if sent."""
+        for s in self.slots:
+            i = s.index
+            code = self._cmd[i]
+            if not code:
+                continue
+            self._cmd[i] = 0
+            if s.status != LINKED or s.id != self._cmd_id[i]:
+                continue  # its TWC left since: the command is dropped
+            start = code == proto.START_CHARGING
+            n = proto.start_stop(self._tx, start, self.id, s.id)
+            self._send(n, now, s)
+            self.on_event(START_SENT if start else STOP_SENT, s.id, None)
+            return True
+        return False
 
     def _query(self, now):
         """Send one kWh or VIN request that is due, if any."""

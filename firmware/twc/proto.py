@@ -9,7 +9,10 @@
 # Only the messages listed here can be built. FC 19 and FC 1A (they write
 # the TWC's flash and can brick it), FB E8 (crashes it) and heartbeat
 # command 02 (error state, may need a power cycle) have no encoder, and
-# the generic request encoder refuses any code outside REQUESTS.
+# the generic request encoder refuses any code outside REQUESTS. FC B1 /
+# FC B2 (start / stop charging) open or close the contactor without the
+# car being told: the master sends them only when the device config allows
+# it (twc_start_stop), through start_stop().
 from twc.frame import seal
 
 # Message codes: type byte << 8 | command byte.
@@ -158,6 +161,14 @@ def request(buf, code, master_id, slave_id, n=LEN_P2):
     _head(buf, code, master_id, n)
     _u16(buf, 4, slave_id)
     return seal(buf, n)
+
+
+def start_stop(buf, start, master_id, slave_id):
+    """FC B1 (start charging) if start, else FC B2 (stop charging): code,
+    master, slave, 9 zero bytes; 16 bytes with the checksum, as the TWCs'
+    firmware 4.5.3 answers them (docs/protocol.md)."""
+    return request(buf, START_CHARGING if start else STOP_CHARGING, master_id,
+                   slave_id, LEN_P2)
 
 
 def slave_linkready(buf, slave_id, sign, max_ca, protocol):

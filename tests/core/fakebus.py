@@ -18,6 +18,7 @@ class FakeSlave:
         self.answer = True
         self.vin = None  # bytes to answer VIN requests with
         self.heartbeats = []  # times at which it heard a heartbeat
+        self.contactor = True  # closed (charging allowed) until a FC B2
 
 
 class Harness:
@@ -65,6 +66,9 @@ class Harness:
             n = proto.meter_reply(buf, s.id, 1234, (230, 231, 232), (2, 4, 6))
         elif c in proto.VIN_REQUESTS and s.vin is not None:
             n = proto.vin_reply(buf, proto.VIN_REQUESTS.index(c), s.id, s.vin)
+        elif c in (proto.START_CHARGING, proto.STOP_CHARGING) and s.protocol == 2:
+            s.contactor = c == proto.START_CHARGING
+            n = proto.charge_ack(buf, proto.START_ACK if s.contactor else proto.STOP_ACK, s.id)
         else:
             return
         self.deliver(buf, n, REPLY_DELAY)

@@ -76,3 +76,12 @@ def test_load_reports_a_missing_or_broken_file():
     cfg, errors = config.load("/nonexistent/config.json")
     assert cfg == {} and "not found" in errors[0]
     assert config.validate([1])[1] == ["the config must be a JSON object"]
+
+
+def test_start_stop_is_off_unless_set_true():
+    cfg, errors = config.validate(GOOD)
+    assert cfg["twc_start_stop"] is False
+    cfg, errors = _with(twc_start_stop=True)
+    assert errors == [] and cfg["twc_start_stop"] is True
+    cfg, errors = _error("twc_start_stop: must be true or false", twc_start_stop="yes")
+    assert cfg["twc_start_stop"] is False

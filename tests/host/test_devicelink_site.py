@@ -186,8 +186,7 @@ def test_events_are_logged_trouble_as_warnings_refusals_of_our_commands_as_error
         ("INFO", "site home: device: slave_joined (twc 1A2B)"),
         ("WARNING", "site home: device: second_master (twc 32AB)"),
         ("ERROR", "site home: the device refused our limit/set: r1"),
-        ("WARNING", "site home: device: rejected (topic twc/1A2B/limit/set, reason r2, "
-                    "twc 1A2B)")]
+        ("ERROR", "site home: the device refused our twc/1A2B/limit/set: r2")]
     assert s.garbage == 0
 
 

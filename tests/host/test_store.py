@@ -41,7 +41,8 @@ def test_a_session_lasts_while_the_device_says_its_car_wants_current(tmp_path):
 def test_schema_is_created_in_wal_mode(tmp_path):
     store = Store(tmp_path / "sub" / "twcm.db")
     tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"samples", "slave_status", "sessions", "charge_now", "settings"}
+    assert tables == {"samples", "slave_status", "sessions", "charge_now", "settings",
+                      "twc_caps"}
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     store.close()

@@ -66,6 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state-dir", type=Path, metavar="DIR",
                    help="with --broker: where the schedule is kept "
                         "(default $XDG_STATE_HOME/twcm/<site>)")
+    p.add_argument("--twc-start-stop", action="store_true",
+                   help="accept twc/<id>/charging/set (FC B1/B2 start/stop); off by default: "
+                        "a stop can leave a car refusing to charge until re-plugged "
+                        "(docs/load-sharing.md)")
     p.set_defaults(run=run)
 
 
@@ -117,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
                               status_every=args.status_every)
     except PortError as e:
         return _error(str(e))
+    runner.master.start_stop_enabled = args.twc_start_stop
     with runner:
         if mqtt is not None:
             runner.use_broker(*mqtt)

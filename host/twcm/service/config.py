@@ -7,6 +7,7 @@ the key, the bad value and the fix, naming a site by its name:
 """
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import fields
@@ -24,7 +25,8 @@ from twc import payloads
 from twc.contract import SITE_RULE, site_ok
 from twcm.mqtt import parse_broker
 from twcm.service.config_problems import DOCS, Problem, bad, describe, line
-from twcm.service.policy import GreenSettings, NonScheduled, Settings, Window
+from twcm.service.policy import ConsumptionOffset, GreenSettings, NonScheduled, Settings, Window
+from twcm.service.policy import offsets
 from twcm.service.policy.schedule import DAY_NAMES
 from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
@@ -72,6 +74,31 @@ class WindowConfig(_Table):
                       time.fromisoformat(self.start), time.fromisoformat(self.end), self.amps)
 
 
+class OffsetConfig(_Table):
+    """One consumption offset (twcm.service.policy.offsets)."""
+
+    name: Annotated[str, _must(lambda v: 1 <= len(v) <= offsets.MAX_NAME, "not a name: "
+                               f"give 1 to {offsets.MAX_NAME} characters, e.g. \"heat pump\"")]
+    value: Annotated[float, _must(
+        lambda v: math.isfinite(v) and abs(v) <= offsets.MAX_VALUE, "not an offset: give a "
+        f"finite number of watts or amps, -{offsets.MAX_VALUE:.0f} to "
+        f"{offsets.MAX_VALUE:.0f}, e.g. 800")]
+    unit: Literal["W", "A"] = "W"
+
+    def offset(self) -> ConsumptionOffset:
+        return ConsumptionOffset(self.name, self.value, self.unit)
+
+
+def _names_differ(v: list[OffsetConfig]) -> bool:
+    return len({o.name for o in v}) == len(v)
+
+
+Offsets = Annotated[list[OffsetConfig], _must(
+    lambda v: len(v) <= offsets.MAX_OFFSETS, f"too many offsets: give at most "
+    f"{offsets.MAX_OFFSETS}"), _must(_names_differ, "two offsets have the same name: give "
+                                     "each its own name")]
+
+
 def _mirror(name: str, cls: type, skip: tuple[str, ...] = (), **override: Any) -> Any:
     """A table with the fields and defaults of the dataclass `cls`, which checks the values
     itself (see _settings_problem): one place states them, the policy."""
@@ -85,7 +112,7 @@ GreenConfig = _mirror("GreenConfig", GreenSettings)
 PolicyConfig = _mirror(  # max_amps is the site's
     "PolicyConfig", Settings, ("max_amps",), green=(GreenConfig, GreenConfig()),
     non_scheduled=(Literal["fixed", "do_not_charge", "track_green"], "track_green"),
-    windows=(list[WindowConfig], []))
+    windows=(list[WindowConfig], []), consumption_offsets=(Offsets, []))
 
 
 class SourceConfig(BaseModel):
@@ -137,6 +164,7 @@ class SiteConfig(_Table):
     max_amps: int = Field(ge=1, le=240)
     ttl_s: int = Field(60, ge=payloads.TTL_MIN, le=payloads.TTL_MAX)
     interval_s: float = Field(5.0, ge=0.2, le=3600)
+    twc_start_stop: bool = False  # SiteLoop.set_twc_charging (FC B1/B2): docs/config.md
     timezone: Annotated[str | None, _must(ZoneInfo, "no such time zone: give an IANA name "
                                           'such as "Europe/Amsterdam"')] = None
     policy: PolicyConfig = PolicyConfig()  # type: ignore[valid-type]
@@ -154,7 +182,9 @@ class SiteConfig(_Table):
         return Settings(max_amps=self.max_amps, non_scheduled=NonScheduled(p.non_scheduled),
                         windows=tuple(w.window() for w in p.windows),
                         green=GreenSettings(**p.green.model_dump()),
-                        **p.model_dump(exclude={"non_scheduled", "windows", "green"}))
+                        consumption_offsets=tuple(o.offset() for o in p.consumption_offsets),
+                        **p.model_dump(exclude={"non_scheduled", "windows", "green",
+                                                "consumption_offsets"}))
 
 
 class BrokerConfig(_Table):

@@ -26,6 +26,7 @@ from twcm.service.sources.combine import Combined, Meters
 from twcm.service.sources.feed import Feed
 from twcm.service.settings import SiteSettings
 from twcm.service.store import Store
+from twcm.service import twc_checks
 
 log = logging.getLogger("twcm.service")
 
@@ -64,6 +65,9 @@ class SiteLoop:
         self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
         self._restore_charge_now()
+        for twc, amps in (store.twc_caps(config.name) if store else {}).items():
+            self.link.cap(twc, amps)
+        self._start_stop_at: dict[str, float] = {}  # TWC -> monotonic of its last command
         self._shown: tuple | None = None
         self._stale: dict[str, str | None] = {}
         self._schedule: list[dict[str, int]] | None = None  # last pushed to the device
@@ -126,6 +130,45 @@ class SiteLoop:
         self._push_at = None  # the windows may have changed: check the device's schedule
         return self.turn()
 
+    def set_twc_cap(self, twc: str, amps: int | None) -> Decision:
+        """Cap one Wall Connector at `amps` (0 up to the least of its rating and the per-TWC
+        wiring), or None to remove its cap. `twc` is its id as the device's state lists it.
+        The cap is kept across restarts and sent whenever the device lists that TWC; the
+        device's sharing still decides every current, the cap only lowers that TWC's
+        share. ValueError names what is wrong (an id the device does not list now: the
+        ones it does; see twc_checks). Returns the site's decision."""
+        twc = twc_checks.twc_id(twc)
+        if amps is not None or twc not in self.link.twcs.caps:
+            slave = twc_checks.listed(self.config.name, self.link.state, twc)
+            if amps is not None:
+                assert self.link.state is not None
+                amps = twc_checks.cap_amps(self.config.name, self.link.state, slave, amps)
+        if self.store is not None:  # failing, the cap is refused: it must survive a restart
+            self.store.save_twc_cap(self.config.name, twc, amps)
+        self.link.cap(twc, amps)
+        log.info("site %s: TWC %s: %s", self.config.name, twc,
+                 "cap removed" if amps is None else f"capped at {amps} A")
+        return self.turn()
+
+    def set_twc_charging(self, twc: str, charging: bool) -> Decision:
+        """Tell one Wall Connector to start (True, FC B1) or stop (False, FC B2) charging:
+        one command, sent once. Only where the site's config enables it (twc_start_stop;
+        the device's config must too, or it refuses): opening the contactor under a car
+        can leave it refusing to charge until re-plugged (docs/load-sharing.md).
+        ValueError unless enabled, for a TWC that is not linked or speaks protocol 1, and
+        within 10 s of the TWC's last command. Returns the site's decision."""
+        twc = twc_checks.twc_id(twc)
+        slave = twc_checks.listed(self.config.name, self.link.state, twc)
+        mono = self.clock.monotonic()
+        last = self._start_stop_at.get(twc)
+        charging = twc_checks.startable(self.config.name, self.config.twc_start_stop, slave,
+                                        charging, None if last is None else mono - last)
+        self._start_stop_at[twc] = mono
+        self.link.start_stop(twc, charging, mono)
+        log.warning("site %s: TWC %s: %s charging (FC B%d) asked", self.config.name, twc,
+                    "start" if charging else "stop", 1 if charging else 2)
+        return self.turn()
+
     def status(self) -> dict[str, Any]:
         """What the site does and why, its meters and its device, as JSON-ready data."""
         d, r, c = self.decision, self.reading, self.combined
@@ -151,11 +194,22 @@ class SiteLoop:
                 {k: (round(v, 1) if isinstance(v, float) else v)
                  for k, v in asdict(f).items()} for f in c.feeds],
             "settings": self.settings.effective(),
+            "twc_caps": self._caps_status(),
+            "twc_start_stop": {"enabled": self.config.twc_start_stop,
+                               "last": dict(self.link.twcs.word)},
             "device": {"health": self.link.health(self.clock.monotonic()),
                        "state": None if state is None else asdict(state)},
         }
 
     # -- inside ------------------------------------------------------------------------
+
+    def _caps_status(self) -> dict[str, dict[str, int | None]]:
+        """Each per-TWC cap the host wants ("amps") and the device's cap in force for that
+        TWC ("in_force", its state's cap_amps; None while not listed or not capped)."""
+        state = self.link.state
+        device = {s.id: s.cap_amps for s in state.slaves} if state is not None else {}
+        return {twc: {"amps": amps, "in_force": device.get(twc)}
+                for twc, amps in sorted(self.link.twcs.caps.items())}
 
     def _restore_charge_now(self) -> None:
         """Charge Now that was running when twcm stopped goes on until its end."""

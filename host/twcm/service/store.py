@@ -36,6 +36,9 @@ MIGRATIONS = (
     """CREATE TABLE charge_now (
         site TEXT PRIMARY KEY, amps INTEGER NOT NULL, until REAL NOT NULL)""",
     """CREATE TABLE settings (site TEXT PRIMARY KEY, runtime TEXT NOT NULL)""",
+    """CREATE TABLE twc_caps (
+        site TEXT NOT NULL, twc TEXT NOT NULL, amps INTEGER NOT NULL,
+        PRIMARY KEY (site, twc))""",
 )
 
 MAX_GAP_S = 120.0  # a longer gap between status updates is not integrated over
@@ -116,6 +119,20 @@ class Store:
         row = self.db.execute("SELECT runtime FROM settings WHERE site = ?",
                               (site,)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def save_twc_cap(self, site: str, twc: str, amps: int | None) -> None:
+        """Keep the cap the host wants for one Wall Connector (None: it has none)."""
+        with self.db:
+            if amps is None:
+                self.db.execute("DELETE FROM twc_caps WHERE site = ? AND twc = ?", (site, twc))
+            else:
+                self.db.execute("INSERT OR REPLACE INTO twc_caps VALUES (?, ?, ?)",
+                                (site, twc, amps))
+
+    def twc_caps(self, site: str) -> dict[str, int]:
+        """The site's per-TWC caps as saved: {TWC id: amps}."""
+        return dict(self.db.execute("SELECT twc, amps FROM twc_caps WHERE site = ? "
+                                    "ORDER BY twc", (site,)))
 
     def sample(self, at: float, site: str, reading: Reading | None, limit_amps: int | None,
                reason: str) -> None:

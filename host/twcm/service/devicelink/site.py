@@ -16,6 +16,8 @@ from twc import payloads
 from twc.contract import (EVENT_TOPIC, ONLINE_TOPIC, SCHEDULE_TOPIC, SITE_RULE, SITE_TOPIC,
                           STATE_TOPIC, prefix, site_ok)
 
+from .twcs import TwcLinks
+
 log = logging.getLogger("twcm.devicelink")
 
 SILENT_AFTER_S = 90.0  # the device publishes its state at least every 30 s: three missed
@@ -139,7 +141,8 @@ class SiteLink:
     The lease is sent at once when its value changes and renewed every ttl_s *
     renew_fraction seconds (docs/mqtt.md: every ttl_s/3, so that two lost messages do not
     drop the device to its fallback). seq starts at the Unix time in ms and grows by one per
-    lease, so that a restarted host is heard at once.
+    lease, so that a restarted host is heard at once. `twcs` holds the per-TWC caps and
+    start/stop commands (twcs.py), sent with the same outbox.
     """
 
     def __init__(self, site: str, max_amps: int, ttl_s: int = 60,
@@ -169,6 +172,11 @@ class SiteLink:
         self._windows: list[dict] | None = None
         self._schedule_due = False
         self._watch_from = 0.0
+        self.twcs = TwcLinks(site, self.prefix, self.ttl_s, self.renew_s, self._next_seq)
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
 
     @property
     def limit(self) -> int:
@@ -196,6 +204,16 @@ class SiteLink:
         log.info("site %s: lease released (%s)", self.site, reason)
         self.notify()
 
+    def cap(self, twc: str, amps: int | None) -> None:
+        """Cap one TWC (its id as the state lists it) at amps; None removes the cap."""
+        self.twcs.want(twc, amps)
+        self.notify()
+
+    def start_stop(self, twc: str, charging: bool, now: float) -> None:
+        """Send one TWC a start (True) or stop (False) command now, once."""
+        self.twcs.command(twc, charging, now)
+        self.notify()
+
     def schedule(self, windows: list[dict], unix_now: float | None = None) -> None:
         """Push windows [{"start", "end", "amps"}...]; ValueError as the device would refuse."""
         now = time.time() if unix_now is None else unix_now
@@ -212,10 +230,12 @@ class SiteLink:
         self._sent = None
         self._schedule_due = self._windows is not None
         self._watch_from = now
+        self.twcs.reconnected()
 
     def next_due(self, now: float) -> float:
         """When outbox() has something next (monotonic); inf if nothing will be."""
-        return now if self._schedule_due else self._lease_due(now)
+        return now if self._schedule_due else min(self._lease_due(now),
+                                                  self.twcs.next_due(now))
 
     def _lease_due(self, now: float) -> float:
         amps = self.lease_amps
@@ -233,11 +253,10 @@ class SiteLink:
             self._schedule_due = False
         amps = self.lease_amps
         if amps is not None and self._lease_due(now) <= now:
-            self.seq += 1
-            lease = {"amps": amps, "ttl_s": self.ttl_s, "seq": self.seq}
+            lease = {"amps": amps, "ttl_s": self.ttl_s, "seq": self._next_seq()}
             out.append((self.prefix + SITE_TOPIC, json.dumps(lease).encode()))
             self._sent = (amps, now)
-        return out
+        return out + self.twcs.outbox(now)
 
     def health(self, now: float) -> str:
         """online, offline (its retained `online` is false), silent (online but no state
@@ -262,6 +281,7 @@ class SiteLink:
         try:
             if kind == STATE_TOPIC:
                 self.state, self.state_at = parse_state(data), now
+                self.twcs.seen(self.state)
             elif kind == ONLINE_TOPIC:
                 if not isinstance(data, bool):
                     raise Garbage(f"must be true or false, not {text[:40]!r}")
@@ -283,7 +303,10 @@ class SiteLink:
         """A device event, in the log (the host keeps none): our own commands refused are
         errors, trouble on the bus warnings, the rest (a TWC joined, a VIN read) info."""
         kind = data["event"]
-        if kind == "rejected" and data.get("topic") in (SITE_TOPIC, SCHEDULE_TOPIC):
+        self.twcs.heard(data)
+        topic = data.get("topic")
+        if kind == "rejected" and (topic in (SITE_TOPIC, SCHEDULE_TOPIC) or isinstance(
+                topic, str) and topic.startswith("twc/")):
             log.error("site %s: the device refused our %s: %s", self.site, data["topic"],
                       data.get("reason"))
             return

@@ -16,6 +16,7 @@ from enum import Enum
 from twcm.service.policy.claims import Claim, Outcome, combine
 from twcm.service.policy.green import GreenSettings, GreenTracker, surplus_w
 from twcm.service.policy.inputs import Inputs, plausible_volts
+from twcm.service.policy.offsets import ConsumptionOffset, check_offsets, explain, total_w
 from twcm.service.policy.schedule import ChargeNow, Window, schedule_claim
 
 def _known(value: float | None) -> float | None:
@@ -63,6 +64,8 @@ class Settings:
     charge_off_grid: bool = False
     """Charge while a source (a Powerwall) says the site is off grid. False: no current
     then, so that the home battery carries the house through the power cut."""
+    consumption_offsets: tuple[ConsumptionOffset, ...] = ()
+    """Named loads added to the consumption green tracking sees (offsets.py)."""
 
     def __post_init__(self) -> None:
         def check(name: str, ok: bool, fix: str) -> None:
@@ -88,6 +91,11 @@ class Settings:
               or 0 <= self.battery_min_soc <= 100, "must be 0 to 100 %, or None")
         check("battery_charge_w", self.battery_charge_w >= 0, "must be >= 0 W")
         check("max_reading_age_s", self.max_reading_age_s > 0, "must be above 0 s")
+        check("consumption_offsets", all(isinstance(o, ConsumptionOffset)
+                                         for o in self.consumption_offsets),
+              "must be a tuple of ConsumptionOffset")
+        check("consumption_offsets", check_offsets(self.consumption_offsets) is None,
+              check_offsets(self.consumption_offsets) or "")
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,10 @@ class Policy:
         free = green = None
         if tracking:
             free = surplus_w(s.green, gen, cons, grid, charger_w, vp)
+            if free is not None:  # the offsets are consumption: less surplus
+                free -= total_w(s.consumption_offsets, vp)
             free, gate = self._battery_gate(free, _known(inputs.battery_soc))
+            gate = explain(s.consumption_offsets, vp) + gate
             green = self._green.update(now.timestamp(), free, vp, _known(inputs.charger_amps))
             if green is not None:
                 claims.append(Claim("green", green.amps, green.reason + gate))
