@@ -174,7 +174,9 @@ def test_the_controls_on_the_page_change_what_the_device_applies(tmp_path, mosqu
         chart = f'{SITE} [data-field="chart"]'
         until(lambda: driver.find_elements(
             "css selector", f"{chart} [data-series=generation] :is(polyline, circle)"), 70, "the chart")
-        labels = [t.text for t in driver.find_elements("css selector", f"{chart} svg text")]
+        labels = driver.execute_script(  # at once: the chart may be redrawn meanwhile
+            "return [...document.querySelectorAll(arguments[0])].map((t) => t.textContent)",
+            f"{chart} svg text")
         assert "00:00" in labels and any(t.endswith("kW") for t in labels), labels
         assert driver.find_element("css selector", f"{chart} .legend").text.split("\n") == [
             "Generation", "House load", "Charging", "Site limit"]

@@ -28,9 +28,17 @@ function card(section, name, id) {
   return li;
 }
 
-/** Does the site let the page start and stop charging (the TWC's own FC B1/B2)? */
+/** Does the site let the page start and stop charging ([site] twc_start_stop)? */
 function startStop(s) {
-  return Boolean(s.twc_start_stop || (s.controls && s.controls.start_stop));
+  return Boolean(s.twc_start_stop && s.twc_start_stop.enabled);
+}
+
+// The cap the host wants (status.twc_caps) and the one the device applies (cap_amps):
+// they differ for a moment after a change, or while the device has not taken it.
+function capText(t, want) {
+  const applied = t.cap_amps === null || t.cap_amps === undefined ? null : t.cap_amps;
+  if (want === undefined || want === applied) return applied === null ? "none" : amps(applied);
+  return `${amps(want)} (device: ${applied === null ? "none yet" : amps(applied)})`;
 }
 
 export function renderTwcs(section, name, s) {
@@ -47,7 +55,7 @@ export function renderTwcs(section, name, s) {
       ["State", t.state, t.state === "error" ? "warn" : ""],
       ["Offer", amps(t.offered_amps)],
       ["Draw", `${Number(t.actual_amps).toFixed(1)} A · ${watts(twcWatts(t, volts, phases))}`],
-      ["Cap", t.cap_amps === null || t.cap_amps === undefined ? "none" : amps(t.cap_amps)],
+      ["Cap", capText(t, ((s.twc_caps || {})[t.id] || {}).amps)],
       ["Car", t.vin || "–"],
       ["Link", t.link, t.link === "linked" ? "" : "warn"],
     ];
@@ -58,10 +66,12 @@ export function renderTwcs(section, name, s) {
     const live = (t.volts || []).filter((v) => v);
     if (live.length) rows.push(["Volts", live.join(" / ")]);
     if (t.lifetime_kwh !== null) rows.push(["Lifetime", `${t.lifetime_kwh} kWh`]);
+    const word = s.twc_start_stop && s.twc_start_stop.last && s.twc_start_stop.last[t.id];
+    if (word) rows.push(["Start/stop", word, word.startsWith("refused") ? "warn" : ""]);
     pairs(field(li, "twc-rows"), rows);
     const form = field(li, "cap-form");
     form.querySelector(".start-stop").hidden = !startStop(s);
-    if (!isDirty(form)) form.elements.cap.value = t.cap_amps ?? "";
+    if (!isDirty(form)) form.elements.cap.value = ((s.twc_caps || {})[t.id] || {}).amps ?? "";
     keep.push(li);
   }
   list.replaceChildren(...keep);
