@@ -91,6 +91,13 @@ def test_a_read_only_token_shows_everything_and_changes_nothing(
         assert device_limit(watcher) == ("stopped", 0)
         # Still logged in: a 403 is not a 401.
         assert browser.find_element("css selector", "#app").is_displayed()
+        # The token revoked (`twcm token revoke`): the next answer is a 401, the login is back.
+        from twcm.service.control.tokens import FILE_NAME, TokenFile
+        TokenFile(tmp_path / FILE_NAME).revoke("viewer")
+        shown(browser, '[data-field="login-error"]', lambda t: t.startswith("Log in again"), 20,
+              "the login after the revoked token")
+        assert not browser.find_element("css selector", "#app").is_displayed()
+        assert browser.execute_script("return sessionStorage.getItem('twcm.token')") is None
         assert service.p.poll() is None
     finally:
         watcher.close()
