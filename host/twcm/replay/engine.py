@@ -111,14 +111,15 @@ def site_config(settings: Settings, decide_s: float) -> SiteConfig:
     the trace's meters instead."""
     if settings.windows:
         raise ValueError("windows: the replay has no schedule windows; leave them out")
-    skip = ("max_amps", "non_scheduled", "windows", "green")
+    skip = ("max_amps", "non_scheduled", "windows", "green", "consumption_offsets")
     policy = {f.name: getattr(settings, f.name) for f in fields(Settings)
               if f.name not in skip}
     return SiteConfig.model_validate({
         "name": SITE, "max_amps": settings.max_amps, "interval_s": decide_s,
         "timezone": "UTC", "source": {"type": "static"},
         "policy": {**policy, "non_scheduled": settings.non_scheduled.value,
-                   "green": asdict(settings.green)}})
+                   "green": asdict(settings.green),
+                   "consumption_offsets": [asdict(o) for o in settings.consumption_offsets]}})
 
 
 def _unix(start: datetime) -> float:

@@ -281,7 +281,8 @@ class SiteLink:
         try:
             if kind == STATE_TOPIC:
                 self.state, self.state_at = parse_state(data), now
-                self.twcs.seen(self.state)
+                self.twcs.seen((x.id for x in self.state.slaves),
+                               self.state.wiring_max_amps_per_twc)
             elif kind == ONLINE_TOPIC:
                 if not isinstance(data, bool):
                     raise Garbage(f"must be true or false, not {text[:40]!r}")

@@ -16,14 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 from twc import payloads
 from twc.contract import CHARGING_TOPIC, twc_topic
-
-if TYPE_CHECKING:
-    from twcm.service.devicelink.site import DeviceState
 
 log = logging.getLogger("twcm.devicelink")
 
@@ -62,10 +58,11 @@ class TwcLinks:
         """Send {"charging": charging} to `twc` once, now."""
         self._commands.append((twc, charging, now))
 
-    def seen(self, state: DeviceState) -> None:
-        """The device's latest state: a capped TWC that was not in the one before is sent
-        its cap again at once (it joined uncapped)."""
-        present = {s.id: state.wiring_max_amps_per_twc for s in state.slaves}
+    def seen(self, twcs: Iterable[str], wiring_per_twc: int) -> None:
+        """The TWCs of the device's latest state and its per-TWC wiring limit: a capped TWC
+        that was not in the state before is sent its cap again at once (it joined
+        uncapped)."""
+        present = dict.fromkeys(twcs, wiring_per_twc)
         for twc in present.keys() - self._present.keys():
             self._sent.pop(twc, None)
         self._present = present
