@@ -25,6 +25,7 @@ from tempfile import TemporaryDirectory
 from twc.share import Limits
 from twcm.service.config import SiteConfig
 from twcm.service.control import Api, Control
+from twcm.service.control.tokens import MemoryTokens
 from twcm.demo.device import SimDevice
 from twcm.demo.scenario import Scenario, timeline
 from twcm.demo.view import Frame, LiveView, PlainView
@@ -139,14 +140,17 @@ async def _animate(o: Options, clock: DayClock, site: SiteLoop, device: SimDevic
         await asyncio.sleep(UPDATE_S)
 
 
-async def _web(site: SiteLoop) -> Api:
+async def _web(site: SiteLoop) -> tuple[Api, str]:
     """The web page and REST API of `twcm run`, for the demo's site: on port 8080 as
-    `twcm run` has it, or on any free port if 8080 is taken."""
+    `twcm run` has it, or on any free port if 8080 is taken; with a throwaway admin token
+    (in memory only), returned with it."""
+    tokens = MemoryTokens()
+    token = tokens.add("demo", "admin")
     for port in (WEB_PORT, 0):
-        api = Api(Control([site]), "127.0.0.1", port)
+        api = Api(Control([site]), tokens, "127.0.0.1", port)
         try:
             await api.start()
-            return api
+            return api, token
         except OSError:
             continue
     raise OSError("no free port for the web page")
@@ -171,10 +175,10 @@ async def run(o: Options) -> int:
             return 1
         clock = DayClock(o.start, o.speed)
         site = SiteLoop(site_config(o), None, clock)
-        api = await _web(site)
+        api, token = await _web(site)
         about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
                  f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "
-                 f"broker {broker.url}, web page http://127.0.0.1:{api.port}/")
+                 f"broker {broker.url}, web page http://127.0.0.1:{api.port}/#token={token}")
         view = (LiveView(about, clock.hhmm) if o.live
                 else PlainView(about, clock.hhmm, o.every_s))
         limits = Limits(o.wiring_max_amps_all, o.wiring_max_amps_per_twc, FALLBACK_AMPS)

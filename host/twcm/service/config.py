@@ -227,10 +227,36 @@ class DatabaseConfig(_Table):
         return Path(self.sqlite).expanduser()
 
 
+def _origin_ok(v: str) -> bool:
+    u = urlsplit(v)
+    return u.scheme in ("http", "https") and bool(u.hostname) and u.path == "" \
+        and not (u.query or u.fragment or u.username) and f"{u.scheme}://{u.netloc}" == v
+
+
+Origin = Annotated[str, _must(_origin_ok, 'not an origin: give scheme://host[:port] with no '
+                              'path, e.g. "https://twcm.example.org"')]
+HostName = Annotated[str, _must(lambda v: bool(v) and v == v.strip().lower() and "/" not in v
+                                and v.count(":") != 1,
+                                'not a host name: give it in lower case without a port or '
+                                'scheme, e.g. "twcm.lan", "192.168.1.20" or "[fd00::5]"')]
+
+
 class ApiConfig(_Table):
+    """[api] (docs/config.md, docs/api.md): where the REST API listens and who may use it."""
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+    tokens: str | None = None  # default: api-tokens.json beside the database
+    hosts: list[HostName] = []  # Host header names accepted besides the local ones
+    origins: list[Origin] = []  # browser origins accepted besides the server's own
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def tokens_path(self, database: DatabaseConfig) -> Path:
+        from twcm.service.control.tokens import FILE_NAME
+        if self.tokens is not None:
+            return Path(self.tokens).expanduser()
+        return database.path().parent / FILE_NAME
 
 
 class WebIpcConfig(_Table):
@@ -325,6 +351,10 @@ def _check(config: Config) -> list[Problem]:
         except ValueError as e:
             problems.append(_settings_problem(i, site, e))
     problems += _webipc_problems(config)
+    if (config.api.tls_cert is None) != (config.api.tls_key is None):
+        problems.append((("api", "tls_cert" if config.api.tls_cert is None else "tls_key"),
+                         "missing: TLS needs both tls_cert and tls_key (fix: set both, or "
+                         "neither for plain HTTP)"))
     b = config.broker
     if b is not None:
         if b.password is not None and b.password_env is not None:

@@ -14,6 +14,7 @@ import signal
 from twcm.service.config import Config
 from twcm.service.control import Api, Control, MqttControl
 from twcm.service.control.webipc import WebIpc
+from twcm.service.control.tokens import TokenFile
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
 from twcm.service.site import SiteLoop
 from twcm.service.store import Store
@@ -34,19 +35,35 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> int:
             loop.remove_signal_handler(sig)
 
 
-async def _start_api(config: Config, control: Control) -> Api | None:
-    """The REST API, if enabled; a port in use is logged, and the service goes on."""
+async def _start_api(config: Config, control: Control, store: Store) -> Api | None:
+    """The REST API, if enabled; a port in use is logged, and the service goes on. The
+    first start makes an admin token and shows it once (docs/api.md#tokens)."""
     if not config.api.enabled:
         return None
-    api = Api(control, config.api.host, config.api.port)
+    a = config.api
+    tokens = TokenFile(a.tokens_path(config.database))
+    try:
+        first = tokens.first_admin()
+        tokens.tokens()
+    except (OSError, ValueError) as e:
+        log.error("cannot use the REST API's token file %s: %s (fix: set [api] tokens to a "
+                  "writable path); going on without the API", tokens.path, e)
+        return None
+    if first is not None:
+        log.warning("REST API: made the admin token %s (shown this once; kept as a hash in "
+                    "%s). Send it as 'Authorization: Bearer <token>'; `twcm token add NAME "
+                    "[--read-only]` makes more, `twcm token list` shows them", first,
+                    tokens.path)
+    api = Api(control, tokens, a.host, a.port, store, tuple(a.hosts), tuple(a.origins),
+              (a.tls_cert, a.tls_key) if a.tls_cert and a.tls_key else None)
     try:
         await api.start()
     except OSError as e:
         log.error("cannot serve the REST API on %s:%s: %s (fix: set [api] port to a free "
-                  "port, or enabled = false); going on without it", api.host, api.port,
-                  e.strerror or e)
+                  "port, check [api] tls_cert and tls_key, or set enabled = false); going on "
+                  "without it", api.host, api.port, e.strerror or e)
         return None
-    log.info("web page on http://%s:%d/ (REST API: /api/status)", api.host, api.port)
+    log.info("web page on %s/ (REST API: /api/status, docs/api.md)", api.url)
     return api
 
 
@@ -78,7 +95,7 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
         tasks = [asyncio.create_task(link.run(), name="device link"),
                  asyncio.create_task(MqttControl(url, control).run(), name="mqtt control")]
         tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
-        api = await _start_api(config, control)
+        api = await _start_api(config, control, store)
         webipc = WebIpc.start(config.webipc, control)  # off by default; stopping removes it
         if webipc is not None:
             tasks.append(asyncio.create_task(webipc.run(), name="webipc"))

@@ -143,6 +143,14 @@ class Store:
                             (at, site, r.generation_w, r.consumption_w, r.grid_import_w,
                              r.battery_soc, limit_amps, reason))
 
+    def samples(self, site: str, start: float, end: float, limit: int) -> list[dict]:
+        """The site's samples with start <= at < end, oldest first, at most `limit` of them
+        (the REST API's history asks for one more to know whether there are more)."""
+        cur = self.db.execute("SELECT * FROM samples WHERE site = ? AND at >= ? AND at < ? "
+                              "ORDER BY at LIMIT ?", (site, start, end, limit))
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
     def status(self, at: float, site: str, state: DeviceState) -> None:
         """The device's latest state: a status row per Wall Connector when it changed or
         every status_every_s, and the charge sessions brought up to date."""

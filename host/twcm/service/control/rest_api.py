@@ -1,162 +1,149 @@
-"""The REST API of `twcm run` (docs/api.md): status and Charge Now over HTTP/1.1 + JSON,
-and the web page that shows them.
+"""The REST API of `twcm run` (docs/api.md) and the web page that uses it: a FastAPI app
+served by uvicorn inside the service's own event loop.
 
-A deliberately small server on asyncio streams: one request per connection, bodies up to
-64 KB, JSON in and out. It listens on 127.0.0.1 unless the config says otherwise, and has
-no authentication: put a reverse proxy in front of it to reach it from elsewhere.
+    rest_guard.py     Host, Origin and Content-Type checks; security headers
+    auth.py, tokens   bearer tokens (admin, read_only) and the delay after bad ones
+    rest_sites.py     what it shows (GET)
+    rest_settings.py  what it changes (an admin token)
+    rest_models.py    the bodies and answers (the OpenAPI document at /api/openapi.json)
 
-    GET    /api/status                   every site's status
-    GET    /api/sites/<site>             one site's status
-    POST   /api/sites/<site>/charge_now  {"amps": 16, "minutes": 60}
-    DELETE /api/sites/<site>/charge_now  end Charge Now
-    GET    /                             the web page (web/index.html)
-    GET    /static/<name>                its files (web/<name>: a plain name, no folders)
+This module: the app, the routes without a token (health, login, the web page's files)
+and `Api`, which starts and stops the server. Every route is `async def`: a SiteLoop is
+used from the event loop only, never from a thread.
 """
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
-import re
-from dataclasses import dataclass
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from twcm.service.control.requests import Control, Rejected, UnknownSite
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from twcm import __version__
+from twcm.service.control import rest_errors, rest_models as m
+from twcm.service.control.auth import Auth
+from twcm.service.control.requests import Control
+from twcm.service.control.rest_errors import ApiError, ErrorOut
+from twcm.service.control.rest_guard import Guard
+from twcm.service.control.rest_settings import router as settings_router
+from twcm.service.control.rest_sites import router as sites_router
+from twcm.service.control.tokens import TokenFile
+from twcm.service.store import Store
 
 log = logging.getLogger("twcm.api")
 
-MAX_BODY = 64 * 1024
-_SITE = re.compile(r"/api/sites/([^/]+)(/charge_now)?")  # Control knows which sites exist
 # The web page's files: a flat folder, served by name only (no "/", no "..": no way out).
 WEB = Path(__file__).resolve().parent / "web"  # service/control/web/
-_STATIC = re.compile(r"/static/([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})")
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
           ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
           ".ico": "image/x-icon", ".json": "application/json"}
-# Everything the page needs comes from this server: no CDN, works offline on a LAN.
-_PAGE_HEADERS = ("Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n"
-                 "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n")
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-            413: "Payload Too Large", 500: "Internal Server Error"}
+_NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-class HttpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class File:
-    """A static answer: bytes and their Content-Type."""
-    data: bytes
-    content_type: str
-
-
-def static_file(name: str) -> File:
-    """web/<name>, if it is a file of a type we serve; HttpError 404 otherwise."""
+def static_file(name: str) -> Response:
+    """web/<name>, if it is a file of a type we serve; ApiError 404 otherwise."""
     suffix = Path(name).suffix
-    if ".." in name or suffix not in _TYPES:
-        raise HttpError(404, f"no such file {name!r}")
+    if (not 0 < len(name) <= 64 or not set(name) <= _NAME_OK or name[0] == "."
+            or ".." in name or suffix not in _TYPES):
+        raise ApiError(404, f"no such file {name!r}")
     path = WEB / name
     try:
         if path.resolve().parent != WEB or not path.is_file():
-            raise HttpError(404, f"no such file {name!r}")
-        return File(path.read_bytes(), _TYPES[suffix])
+            raise ApiError(404, f"no such file {name!r}")
+        data = path.read_bytes()
     except OSError:
-        raise HttpError(404, f"no such file {name!r}") from None
+        raise ApiError(404, f"no such file {name!r}") from None
+    return Response(data, media_type=_TYPES[suffix], headers={"Cache-Control": "no-cache"})
+
+
+def build_app(control: Control, auth: Auth, store: Store | None = None,
+              hosts: tuple[str, ...] = (), origins: tuple[str, ...] = ()) -> Any:
+    """The ASGI app: FastAPI behind the Guard. `hosts` and `origins` are accepted besides
+    the local names and the server's own origin."""
+    app = FastAPI(title="twcm", version=__version__, openapi_url="/api/openapi.json",
+                  docs_url=None, redoc_url=None,
+                  description="The REST API of `twcm run`: see docs/api.md.",
+                  responses={"default": {"model": ErrorOut, "description": "refused"}})
+    app.state.control, app.state.auth, app.state.store = control, auth, store
+    rest_errors.install(app)
+
+    @app.get("/api/health", response_model=m.HealthOut)
+    async def health() -> dict[str, Any]:
+        """Answers while the service runs; no token needed."""
+        return {"status": "ok"}
+
+    @app.post("/api/login", response_model=m.LoginOut)
+    async def login(request: Request, body: m.LoginIn) -> dict[str, Any]:
+        """Check a token (for the web page): its name and kind; 401 (late) if not valid."""
+        token = await auth.check(request, body.token)
+        return {"name": token.name, "kind": token.kind}
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/index.html", include_in_schema=False)
+    async def page() -> Response:
+        return static_file("index.html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str) -> Response:
+        return static_file(name)
+
+    app.include_router(sites_router)
+    app.include_router(settings_router)
+    return Guard(app, hosts, origins)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the service has its own (serve.py)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class Api:
-    def __init__(self, control: Control, host: str = "127.0.0.1", port: int = 8080) -> None:
-        self.control, self.host, self.port = control, host, port
-        self.server: asyncio.Server | None = None
+    """The REST API served on host:port (port 0: a free one; `port` is then the real one).
+    start() raises OSError if it cannot listen (or read the TLS files)."""
+
+    def __init__(self, control: Control, tokens: TokenFile, host: str = "127.0.0.1",
+                 port: int = 8080, store: Store | None = None, hosts: tuple[str, ...] = (),
+                 origins: tuple[str, ...] = (), tls: tuple[str, str] | None = None) -> None:
+        self.host, self.port, self.tls = host, port, tls
+        self.auth = Auth(tokens)
+        self.app = build_app(control, self.auth, store, (host, *hosts), origins)
+        self._server: _Server | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self._connection, self.host, self.port)
-        self.port = self.server.sockets[0].getsockname()[1]  # the real one if 0 was asked
+        config = uvicorn.Config(self.app, log_config=None, lifespan="off", access_log=False,
+                                ssl_certfile=self.tls and self.tls[0],
+                                ssl_keyfile=self.tls and self.tls[1],
+                                timeout_graceful_shutdown=2)
+        config.load()  # reads the TLS files: OSError (ssl.SSLError is one) if it cannot
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.create_server((self.host, self.port), family=family)
+        self.port = sock.getsockname()[1]
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="rest api")
+        while not self._server.started and not self._task.done():
+            await asyncio.sleep(0.01)
+        if self._task.done():
+            sock.close()
+            self._task.result()  # its exception
+            raise OSError("the REST API stopped at its start")
 
     async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-    def route(self, method: str, path: str, body: Any) -> Any:
-        """The answer to one request (JSON-ready data, or a File of the web page);
-        HttpError for a client's mistake."""
-        path = path.split("?", 1)[0]
-        page = _STATIC.fullmatch(path)
-        if page is not None or path in ("/", "/index.html"):
-            if method != "GET":
-                raise HttpError(405, "use GET")
-            return static_file("index.html" if page is None else page.group(1))
-        path = path.rstrip("/")
-        if path == "/api/status":
-            if method != "GET":
-                raise HttpError(405, "use GET")
-            return {"sites": self.control.all_status()}
-        m = _SITE.fullmatch(path)
-        if m is None:
-            raise HttpError(404, f"no such path {path!r}: see docs/api.md")
-        site, charge_now = m.groups()
-        try:
-            if charge_now is None:
-                if method != "GET":
-                    raise HttpError(405, "use GET")
-                return self.control.status(site)
-            if method == "POST":
-                return self.control.charge_now(site, body)
-            if method == "DELETE":
-                return self.control.cancel_charge_now(site)
-            raise HttpError(405, "use POST to start Charge Now, DELETE to end it")
-        except UnknownSite as e:
-            raise HttpError(404, str(e)) from None
-        except Rejected as e:
-            raise HttpError(400, str(e)) from None
-
-    async def _connection(self, reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter) -> None:
-        try:
-            status, answer = await self._answer(reader)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError,
-                ValueError):
-            status, answer = 400, {"error": "not an HTTP/1.1 request"}
-        if isinstance(answer, File):
-            data, kind, extra = answer.data, answer.content_type, _PAGE_HEADERS
-        else:
-            data, kind, extra = json.dumps(answer).encode(), "application/json", ""
-        head = (f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {kind}\r\n{extra}"
-                f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode()
-        try:
-            writer.write(head + data)
-            await writer.drain()
-            writer.close()
-            await writer.wait_closed()
-        except ConnectionError:
-            pass
-
-    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, Any]:
-        line = (await reader.readuntil(b"\r\n")).decode("latin-1").split()
-        if len(line) != 3:
-            raise ValueError("bad request line")
-        method, path, _ = line
-        length = 0
-        while (header := await reader.readuntil(b"\r\n")) != b"\r\n":
-            name, _, value = header.decode("latin-1").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        if length > MAX_BODY:
-            return 413, {"error": f"the body is over {MAX_BODY} bytes"}
-        raw = await reader.readexactly(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            return 400, {"error": "the body is not JSON"}
-        try:
-            return 200, self.route(method, path, body)
-        except HttpError as e:
-            return e.status, {"error": str(e)}
-        except Exception:
-            log.exception("api: %s %s failed", method, path)
-            return 500, {"error": "internal error: see the service's log"}
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._task
