@@ -9,7 +9,7 @@ from twcm import __version__
 
 # Each module has register(subparsers), which adds its parser and sets
 # `run` (a function taking the parsed arguments and returning an exit code).
-COMMANDS = ("charge", "demo", "flash", "master", "replay", "run", "sim")
+COMMANDS = ("charge", "demo", "flash", "master", "replay", "run", "sim", "token")
 
 
 def build_parser() -> argparse.ArgumentParser:

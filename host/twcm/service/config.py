@@ -348,6 +348,28 @@ def load(path: Path) -> Config:
     return config
 
 
+def load_api(path: Path) -> tuple[ApiConfig, DatabaseConfig]:
+    """Only the [api] and [database] tables of the config in `path`, checked as load()
+    checks them (`twcm token`, `twcm charge --config`: no sites, no secrets needed)."""
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError([f"{name}: cannot read it: {e.strerror or e} (fix: give the "
+                           "config of `twcm run`, see docs/config.md)"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError([f"{name}: not valid TOML: {e} (fix: see {DOCS})"]) from None
+    out = []
+    for key, model in (("api", ApiConfig), ("database", DatabaseConfig)):
+        table = data.get(key, {})
+        try:
+            out.append(model.model_validate(table))
+        except ValidationError as e:
+            raise ConfigError([f"{name}: {line(data, where, text)}"
+                               for where, text in describe(e, model, table, (key,))]) from None
+    return out[0], out[1]
+
+
 def check_site(data: dict[str, Any]) -> SiteConfig:
     """One [[site]] table checked as load() checks it, with the same messages (a runtime
     change of its settings, twcm.service.settings); ConfigError lists every problem."""

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import Match
+from starlette.types import Message, Receive, Scope, Send
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -44,9 +46,11 @@ def host_name(host: str) -> str:
 
 
 class Guard:
-    """ASGI middleware: the Host, Origin and Content-Type checks, and the headers."""
+    """ASGI middleware: the Host, Origin and Content-Type checks, and the headers. `app`
+    is a Starlette app: a request that none of its routes takes goes on to its 404 or
+    405 (it cannot change anything)."""
 
-    def __init__(self, app: ASGIApp, hosts: Iterable[str], origins: Iterable[str]) -> None:
+    def __init__(self, app: Any, hosts: Iterable[str], origins: Iterable[str]) -> None:
         self.app = app
         self.hosts = frozenset(host_name(h) for h in (*LOCAL_HOSTS, *hosts))
         self.origins = frozenset(o.lower().rstrip("/") for o in origins)
@@ -87,7 +91,8 @@ class Guard:
                          f"is how you reach it, add {host_name(host)!r} to [api] hosts in "
                          "twcm.toml; it guards against DNS rebinding)")
         method = scope["method"]
-        if method in SAFE:
+        if method in SAFE or not any(r.matches(scope)[0] == Match.FULL
+                                     for r in self.app.router.routes):
             return None
         origin = headers.get("origin")
         if origin is not None:
