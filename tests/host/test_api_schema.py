@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api_rig import Rig
-from twcm.service.control.auth import Auth
+from twcm.service.control.auth import Auth, Throttle
 from twcm.service.control.requests import Control
 from twcm.service.control.rest_api import build_app
 from twcm.service.control.tokens import MemoryTokens
@@ -24,6 +24,7 @@ from twcm.service.control.tokens import MemoryTokens
 def rig(tmp_path_factory):
     with Rig(tmp_path_factory.mktemp("schema")) as r:
         r.device()
+        r.api.auth.throttle = Throttle(base_s=0.001, max_s=0.001)  # it tries bad tokens too
         TOKEN["admin"] = r.admin
         yield r
 

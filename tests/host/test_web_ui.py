@@ -4,10 +4,8 @@ chromium-driver, driven by selenium) against `twcm run`, mosquitto and a simulat
 the site, its lease and why, the Wall Connectors, Charge Now started, refused and ended."""
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -17,14 +15,15 @@ from mqtt_helpers import Watcher, free_port
 from test_devicelink_mqtt import device, until  # noqa: F401  (device: a fixture)
 from test_service_control import call, device_limit, start_service
 
-from twcm.service.control.rest_api import WEB, Api
-from twcm.service.control.requests import Control
+from api_rig import Rig
+from twcm.service.control.rest_api import WEB
 
 
 def raw_get(port: int, target: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
     """One request with the target sent as is (no client-side normalising of ../)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(f"{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode("latin-1"))
+        s.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                  "\r\n".encode("latin-1"))
         data = b""
         while chunk := s.recv(65536):
             data += chunk
@@ -34,19 +33,11 @@ def raw_get(port: int, target: str, method: str = "GET") -> tuple[int, dict[str,
     return int(lines[0].split()[1]), headers, body
 
 
-@pytest.fixture
-def api_port() -> Iterator[int]:
-    """An Api with no sites, in an event loop of its own."""
-    loop = asyncio.new_event_loop()
-    api = Api(Control([]), "127.0.0.1", 0)
-    loop.run_until_complete(api.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield api.port
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.run_until_complete(api.stop())
-    loop.close()
+@pytest.fixture(scope="module")
+def api_port(tmp_path_factory) -> Iterator[int]:
+    """The REST API (tests/host/api_rig.py), serving the page."""
+    with Rig(tmp_path_factory.mktemp("web")) as rig:
+        yield rig.api.port
 
 
 def test_the_page_and_its_files_are_served_with_their_types(api_port):
@@ -67,8 +58,8 @@ def test_the_page_and_its_files_are_served_with_their_types(api_port):
     for name in ("index.html", "app.js", "style.css"):
         text = (WEB / name).read_text()
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
-    code, headers, _ = raw_get(api_port, "/api/status")
-    assert (code, headers["content-type"]) == (200, "application/json")
+    code, headers, _ = raw_get(api_port, "/api/status")  # the page needs no token, the API does
+    assert (code, headers["content-type"]) == (401, "application/json")
     assert raw_get(api_port, "/", "POST")[0] == 405
     assert raw_get(api_port, "/static/app.js", "DELETE")[0] == 405
 

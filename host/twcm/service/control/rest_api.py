@@ -75,7 +75,7 @@ def build_app(control: Control, auth: Auth, store: Store | None = None,
     """The ASGI app: FastAPI behind the Guard. `hosts` and `origins` are accepted besides
     the local names and the server's own origin."""
     app = FastAPI(title="twcm", version=__version__, openapi_url="/api/openapi.json",
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, redirect_slashes=False,
                   description="The REST API of `twcm run`: see docs/api.md.",
                   responses={"default": {"model": ErrorOut, "description": "refused"}},
                   dependencies=[Depends(_one_of_each)])
