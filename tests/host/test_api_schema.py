@@ -57,7 +57,7 @@ def test_the_document_is_the_one_served(rig):
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None,
+@settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
 def test_the_api_keeps_to_its_schema(case, rig):
