@@ -223,10 +223,10 @@ class ApiConfig(_Table):
     tls_key: str | None = None
 
     def tokens_path(self, database: DatabaseConfig) -> Path:
-        from twcm.service.control.tokens import FILE_NAME
+        """The REST API's token file: `tokens`, else api-tokens.json beside the database."""
         if self.tokens is not None:
             return Path(self.tokens).expanduser()
-        return database.path().parent / FILE_NAME
+        return database.path().parent / "api-tokens.json"
 
 
 class LogConfig(_Table):
