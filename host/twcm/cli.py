@@ -9,7 +9,8 @@ from twcm import __version__
 
 # Each module (the command's name, "_" for "-") has register(subparsers), which adds its
 # parser and sets `run` (a function taking the parsed arguments and returning an exit code).
-COMMANDS = ("charge", "demo", "flash", "import_twcmanager", "master", "replay", "run", "sim")
+COMMANDS = ("charge", "demo", "flash", "import_twcmanager", "master", "replay", "run", "sim",
+            "token")
 
 
 def build_parser() -> argparse.ArgumentParser:

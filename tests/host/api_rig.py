@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import threading
 import urllib.error
 import urllib.request
@@ -43,7 +44,8 @@ class Rig:
         self.folder, self.site_tables, self.api_options = folder, sites or SITES, api
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.tokens = TokenFile(folder / "api-tokens.json")
+        # A token file of its own, so a second Rig on the same folder (a restart) has one.
+        self.tokens = TokenFile(folder / f"api-tokens-{secrets.token_hex(4)}.json")
         self.admin = self.tokens.add("admin", "admin")
         self.reader = self.tokens.add("reader", "read_only")
 

@@ -95,6 +95,13 @@ def test_cross_site_requests_are_refused_and_change_nothing(rig, headers, code, 
     assert state(rig) == before and before["charge_now"] is None
 
 
+def test_a_body_over_64_kb_is_refused(rig):
+    big = {"windows": [{"days": ["Mon"], "start": "22:00", "end": "06:00", "amps": 6}] * 1200}
+    code, answer = rig.request("PUT", "/api/sites/home/schedule", big, rig.admin)
+    assert code == 413 and "65536 bytes" in answer["error"]
+    assert rig.request("GET", "/api/sites/home/schedule", token=rig.admin)[1] == {"windows": []}
+
+
 def test_the_servers_own_origin_and_configured_names_are_accepted(tmp_path):
     with Rig(tmp_path, hosts=("twcm.lan",), origins=("https://twcm.example.org",)) as rig:
         for headers in ({"Origin": rig.url},

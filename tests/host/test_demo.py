@@ -189,14 +189,16 @@ def test_the_demo_serves_the_web_page_and_takes_charge_now():
     try:
         assert p.stdout is not None
         first = p.stdout.readline()
-        port = re.search(r"web page http://127\.0\.0\.1:(\d+)/", first)
+        port = re.search(r"web page http://127\.0\.0\.1:(\d+)/#token=([\w-]+)", first)
         assert port, first
         api = f"http://127.0.0.1:{port.group(1)}"
         with urllib.request.urlopen(api + "/", timeout=5) as r:
             assert b"twcm" in r.read()
         body = json.dumps({"amps": 8, "minutes": 30}).encode()
         req = urllib.request.Request(api + "/api/sites/demo/charge_now", data=body,
-                                     method="POST")
+                                     method="POST", headers={
+                                         "Content-Type": "application/json",
+                                         "Authorization": f"Bearer {port.group(2)}"})
         with urllib.request.urlopen(req, timeout=5) as r:
             assert json.loads(r.read())["charge_now"]["amps"] == 8
         for line in p.stdout:  # the view shows the Charge Now lease on the device

@@ -1,9 +1,12 @@
 """`twcm run` against a real mosquitto (with a password) driving a simulated device
 (`twcm master --broker` on `twcm sim --pty`), controlled while it runs: Charge Now over
-the REST API and over MQTT, the host's status topic, rejected requests."""
+the REST API (with the admin token its first start made) and over MQTT, the host's status
+topic, rejected requests; `twcm charge` and `twcm token` on the same token file."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -16,9 +19,15 @@ from mqtt_helpers import PASSWORD, USER, Watcher, free_port
 from test_devicelink_mqtt import Proc, device, until  # noqa: F401  (device: a fixture)
 
 
-def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+def call(port: int, method: str, path: str, body: Any = None, token: str | None = None
+         ) -> tuple[int, Any]:
+    """(status, JSON) of a request to the REST API on `port`, with `token` if given."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=5) as r:
             return r.status, json.loads(r.read())
@@ -26,9 +35,17 @@ def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]
         return e.code, json.loads(e.read())
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "TWCM_TOKEN"}
     return subprocess.run([sys.executable, "-m", "twcm.cli", *args], capture_output=True,
-                          text=True, timeout=20)
+                          text=True, timeout=20, env={**environ, **(env or {})})
+
+
+def admin_token(service: Proc) -> str:
+    """The admin token the service's first start made and logged."""
+    line = until(lambda: next((x for x in service.lines if "made the admin token" in x), None),
+                 20, "the first admin token in the log")
+    return re.search(r"made the admin token (twcm_\S+)", line).group(1)  # type: ignore
 
 
 SITE = """
@@ -90,26 +107,46 @@ amps = 10
         # The weekly window reaches the device as its schedule: today's and tomorrow's.
         until(lambda: watcher.json_of("twcm/home/state")[-1]["schedule_windows"] == 2, 5,
               "the schedule on the device")
+        token = admin_token(service)
+        assert call(api, "GET", "/api/sites/home")[0] == 401  # no token, no answer
+        assert call(api, "POST", "/api/sites/home/charge_now", {"amps": 16, "minutes": 30},
+                    "twcm_wrong")[0] == 401
         code, status = call(api, "POST", "/api/sites/home/charge_now",
-                            {"amps": 16, "minutes": 30})
+                            {"amps": 16, "minutes": 30}, token)
         assert code == 200 and status["charge_now"]["amps"] == 16
         until(lambda: limit() == ("lease", 16), 5, "Charge Now 16 A on the device")
-        code, status = call(api, "GET", "/api/sites/home")
+        code, status = call(api, "GET", "/api/sites/home", token=token)
         assert status["decision"]["set_by"] == "manual" and status["lease_amps"] == 16
         assert status["device"]["health"] == "online"
         assert [s["name"] for s in status["sources"]] == ["static"]
         assert status["sources"][0]["ok"] is True
+        code, twcs = call(api, "GET", "/api/sites/home/twcs", token=token)
+        assert code == 200 and len(twcs) == 2  # the simulated bus's two Wall Connectors
 
-        shown = cli("charge", "--api", f"http://127.0.0.1:{api}")  # the only site
+        url = f"http://127.0.0.1:{api}"
+        assert cli("charge", "--api", url).stderr.startswith("twcm charge: error: no token")
+        shown = cli("charge", "--api", url, env={"TWCM_TOKEN": token})  # the only site
         assert shown.returncode == 0 and "site home: lease 16 A: manual" in shown.stdout
         assert "source static (static): ok" in shown.stdout
-        refused = cli("charge", "--api", f"http://127.0.0.1:{api}", "--amps", "40")
+        refused = cli("charge", "--api", url, "--token", token, "--amps", "40")
         assert refused.returncode == 1
         assert refused.stderr == "twcm charge: error: amps must be 0-24, not 40\n"
-        assert cli("charge", "--api", f"http://127.0.0.1:{api}", "--cancel").returncode == 0
-        code, status = call(api, "GET", "/api/sites/home")
+        # On the service's machine, its config is enough (a one-off token, revoked after).
+        config = str(tmp_path / "twcm.toml")
+        assert cli("charge", "--config", config, "--cancel").returncode == 0
+        code, status = call(api, "GET", "/api/sites/home", token=token)
         assert code == 200 and status["charge_now"] is None
         until(lambda: limit() == ("stopped", 0), 5, "back to green: 0 A")
+        listed = cli("token", "list", "--config", config)
+        assert listed.returncode == 0 and listed.stdout.split()[:2] == ["admin", "admin"]
+        assert "twcm-charge" not in listed.stdout
+        # A read-only token made while the service runs works at once, for reading only.
+        added = cli("token", "add", "phone", "--read-only", "--config", config)
+        reader = added.stdout.split()[0]
+        assert call(api, "GET", "/api/sites/home", token=reader)[0] == 200
+        assert call(api, "DELETE", "/api/sites/home/charge_now", token=reader)[0] == 403
+        assert cli("token", "revoke", "phone", "--config", config).returncode == 0
+        assert call(api, "GET", "/api/sites/home", token=reader)[0] == 401
 
         watcher.publish("twcm/home/host/charge_now/set", {"amps": 12, "minutes": 5})
         until(lambda: limit() == ("lease", 12), 5, "Charge Now 12 A over MQTT")
@@ -129,11 +166,11 @@ amps = 10
         watcher.publish("twcm/home/host/charge_now/set", {"amps": None})
         until(lambda: limit() == ("stopped", 0), 5, "Charge Now ended over MQTT")
 
-        assert call(api, "POST", "/api/sites/home/charge_now", {"amps": 8}) == (
-            400, {"error": "minutes must be a whole number, not None"})
-        assert call(api, "POST", "/api/sites/barn/charge_now", {"amps": 8, "minutes": 1})[0] \
-            == 404
-        assert call(api, "PUT", "/api/status")[0] == 405
+        code, answer = call(api, "POST", "/api/sites/home/charge_now", {"amps": 8}, token)
+        assert code == 422 and answer["problems"] == ["minutes: Field required"]
+        assert call(api, "POST", "/api/sites/barn/charge_now", {"amps": 8, "minutes": 1},
+                    token)[0] == 404
+        assert call(api, "PUT", "/api/status", {}, token)[0] == 405
         assert service.p.poll() is None
     finally:
         watcher.close()

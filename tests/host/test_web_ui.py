@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,9 +24,8 @@ from mqtt_helpers import Watcher, free_port
 from test_devicelink_mqtt import device, until  # noqa: F401  (device: a fixture)
 from test_service_control import device_limit, start_service
 
-from twcm.service.control.rest_api import WEB, Api
-from twcm.service.control.tokens import MemoryTokens
-from twcm.service.control.requests import Control
+from api_rig import Rig
+from twcm.service.control.rest_api import WEB
 
 
 def raw_get(port: int, target: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
@@ -44,19 +42,11 @@ def raw_get(port: int, target: str, method: str = "GET") -> tuple[int, dict[str,
     return int(lines[0].split()[1]), headers, body
 
 
-@pytest.fixture
-def api_port() -> Iterator[int]:
-    """An Api with no sites, in an event loop of its own."""
-    loop = asyncio.new_event_loop()
-    api = Api(Control([]), MemoryTokens(), "127.0.0.1", 0)
-    loop.run_until_complete(api.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield api.port
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.run_until_complete(api.stop())
-    loop.close()
+@pytest.fixture(scope="module")
+def api_port(tmp_path_factory) -> Iterator[int]:
+    """The REST API (tests/host/api_rig.py), serving the page."""
+    with Rig(tmp_path_factory.mktemp("web")) as rig:
+        yield rig.api.port
 
 
 def test_the_page_and_its_files_are_served_with_their_types(api_port):

@@ -1,15 +1,26 @@
 """`twcm charge`: Charge Now and the status of a running `twcm run`, through its REST API
-(docs/api.md)."""
+(docs/api.md).
+
+It needs a token: --token, or $TWCM_TOKEN, or --config FILE on the service's machine (the
+API's address from its [api]; a one-off admin token added to its token file for this
+call and revoked after it, so whoever may write that file may use it)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import secrets
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 API = "http://127.0.0.1:8080"
+NO_TOKEN = ("no token: give --token, set TWCM_TOKEN, or on the service's machine --config "
+            "FILE (its twcm.toml); `twcm token add NAME` makes a token")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,16 +35,56 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--cancel", action="store_true", help="end Charge Now")
     p.add_argument("--minutes", type=int, default=60, metavar="M",
                    help="how long Charge Now lasts (default 60)")
-    p.add_argument("--api", default=API, metavar="URL",
-                   help=f"the service's REST API (default {API}; [api] in its config)")
+    p.add_argument("--api", metavar="URL",
+                   help=f"the service's REST API (default: [api] of --config, else {API})")
+    p.add_argument("--token", metavar="TOKEN",
+                   help="an admin token (read_only for the status); default $TWCM_TOKEN")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="the service's twcm.toml, on its machine: its [api] address, and a "
+                        "one-off token from its token file")
     p.set_defaults(run=run)
 
 
-def call(api: str, method: str, path: str, body: Any = None) -> Any:
+@contextlib.contextmanager
+def access(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
+    """(API URL, token) from the arguments; RuntimeError if there is no token."""
+    token = args.token or os.environ.get("TWCM_TOKEN")
+    if args.config is None:
+        if not token:
+            raise RuntimeError(NO_TOKEN)
+        yield args.api or API, token
+        return
+    from twcm.service.config import ConfigError, load_api
+    from twcm.service.control.tokens import TokenFile
+    try:
+        a, database = load_api(args.config)
+    except ConfigError as e:
+        raise RuntimeError("\n".join(e.lines)) from None
+    host = "127.0.0.1" if a.host in ("0.0.0.0", "::", "") else a.host
+    host = f"[{host}]" if ":" in host else host
+    url = args.api or f"{'https' if a.tls_cert else 'http'}://{host}:{a.port}"
+    if token:
+        yield url, token
+        return
+    tokens = TokenFile(a.tokens_path(database))
+    name = f"twcm-charge-{secrets.token_hex(4)}"
+    try:
+        token = tokens.add(name, "admin")
+    except (OSError, ValueError) as e:
+        raise RuntimeError(f"cannot add a token to {tokens.path}: {e} ({NO_TOKEN})") from None
+    try:
+        yield url, token
+    finally:
+        with contextlib.suppress(KeyError, OSError, ValueError):
+            tokens.revoke(name)
+
+
+def call(api: str, method: str, path: str, body: Any = None, token: str = "") -> Any:
     """The answer's JSON; RuntimeError with the service's reason or the connection's."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(api.rstrip("/") + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
@@ -71,24 +122,31 @@ def show(status: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        site = args.site
-        if site is None:
-            sites = [s["site"] for s in call(args.api, "GET", "/api/status")["sites"]]
-            if len(sites) != 1:
-                print(f"twcm charge: error: give --site: the sites are {', '.join(sites)}",
-                      file=sys.stderr)
-                return 2
-            site = sites[0]
-        path = f"/api/sites/{site}"
-        if args.amps is not None:
-            status = call(args.api, "POST", path + "/charge_now",
-                          {"amps": args.amps, "minutes": args.minutes})
-        elif args.cancel:
-            status = call(args.api, "DELETE", path + "/charge_now")
-        else:
-            status = call(args.api, "GET", path)
+        with access(args) as (api, token):
+            status = _do(args, api, token)
     except RuntimeError as e:
         print(f"twcm charge: error: {e}", file=sys.stderr)
         return 1
+    if status is None:
+        return 2
     print(show(status))
     return 0
+
+
+def _do(args: argparse.Namespace, api: str, token: str) -> dict[str, Any] | None:
+    """The site's status after what was asked; None (after saying why) without a site."""
+    site = args.site
+    if site is None:
+        sites = [s["site"] for s in call(api, "GET", "/api/status", token=token)["sites"]]
+        if len(sites) != 1:
+            print(f"twcm charge: error: give --site: the sites are {', '.join(sites)}",
+                  file=sys.stderr)
+            return None
+        site = sites[0]
+    path = f"/api/sites/{site}"
+    if args.amps is not None:
+        return call(api, "POST", path + "/charge_now",
+                    {"amps": args.amps, "minutes": args.minutes}, token)
+    if args.cancel:
+        return call(api, "DELETE", path + "/charge_now", token=token)
+    return call(api, "GET", path, token=token)

@@ -253,10 +253,10 @@ class ApiConfig(_Table):
     tls_key: str | None = None
 
     def tokens_path(self, database: DatabaseConfig) -> Path:
-        from twcm.service.control.tokens import FILE_NAME
+        """The REST API's token file: `tokens`, else api-tokens.json beside the database."""
         if self.tokens is not None:
             return Path(self.tokens).expanduser()
-        return database.path().parent / FILE_NAME
+        return database.path().parent / "api-tokens.json"
 
 
 class WebIpcConfig(_Table):
@@ -403,6 +403,28 @@ def load(path: Path) -> Config:
     if problems:
         raise ConfigError([f"{name}: {line(data, where, text)}" for where, text in problems])
     return config
+
+
+def load_api(path: Path) -> tuple[ApiConfig, DatabaseConfig]:
+    """Only the [api] and [database] tables of the config in `path`, checked as load()
+    checks them (`twcm token`, `twcm charge --config`: no sites, no secrets needed)."""
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError([f"{name}: cannot read it: {e.strerror or e} (fix: give the "
+                           "config of `twcm run`, see docs/config.md)"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError([f"{name}: not valid TOML: {e} (fix: see {DOCS})"]) from None
+    out = []
+    for key, model in (("api", ApiConfig), ("database", DatabaseConfig)):
+        table = data.get(key, {})
+        try:
+            out.append(model.model_validate(table))
+        except ValidationError as e:
+            raise ConfigError([f"{name}: {line(data, where, text)}"
+                               for where, text in describe(e, model, table, (key,))]) from None
+    return out[0], out[1]
 
 
 def check_site(data: dict[str, Any]) -> SiteConfig:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from twcm import __version__
@@ -62,14 +62,23 @@ def static_file(name: str) -> Response:
     return Response(data, media_type=_TYPES[suffix], headers={"Cache-Control": "no-cache"})
 
 
+async def _one_of_each(request: Request) -> None:
+    """A query key given twice is refused, not guessed at (which one would count?)."""
+    twice = sorted({k for k in request.query_params if len(request.query_params.getlist(k)) > 1})
+    if twice:
+        raise ApiError(422, f"give {', '.join(twice)} once", [f"{k}: given more than once"
+                                                               for k in twice])
+
+
 def build_app(control: Control, auth: Auth, store: Store | None = None,
               hosts: tuple[str, ...] = (), origins: tuple[str, ...] = ()) -> Any:
     """The ASGI app: FastAPI behind the Guard. `hosts` and `origins` are accepted besides
     the local names and the server's own origin."""
     app = FastAPI(title="twcm", version=__version__, openapi_url="/api/openapi.json",
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, redirect_slashes=False,
                   description="The REST API of `twcm run`: see docs/api.md.",
-                  responses={"default": {"model": ErrorOut, "description": "refused"}})
+                  responses={"default": {"model": ErrorOut, "description": "refused"}},
+                  dependencies=[Depends(_one_of_each)])
     app.state.control, app.state.auth, app.state.store = control, auth, store
     rest_errors.install(app)
 

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("twcm.api")
 
@@ -64,11 +65,19 @@ def install(app: FastAPI) -> None:
                               problems)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, e: HTTPException) -> JSONResponse:
-        error = {404: "no such path: see docs/api.md (GET /api/openapi.json lists them)",
-                 405: "this path does not take this method: see docs/api.md"}.get(
-                     e.status_code, str(e.detail))
-        return error_response(e.status_code, error, headers=e.headers)
+    async def http_error(request: Request, e: HTTPException) -> JSONResponse:
+        headers = dict(e.headers or {})
+        if e.status_code == 405:  # every method of the path, not just its first route's
+            allow = sorted({m for r in app.router.routes
+                            if r.matches(request.scope)[0] == Match.PARTIAL
+                            for m in getattr(r, "methods", None) or ()})
+            headers["Allow"] = ", ".join(allow)
+            error = f"this path takes {', '.join(allow)}: see docs/api.md"
+        elif e.status_code == 404:
+            error = "no such path: see docs/api.md (GET /api/openapi.json lists them)"
+        else:
+            error = str(e.detail)
+        return error_response(e.status_code, error, headers=headers)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, e: Exception) -> JSONResponse:

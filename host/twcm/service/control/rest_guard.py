@@ -11,6 +11,8 @@ nor read anything:
   application/json: a form or a no-cors fetch from another page can only send a POST with
   text/plain, form or multipart bodies.
 
+A body over MAX_BODY is refused (413); one sent in chunks is cut off there.
+
 It also puts the security headers on every answer: nothing may frame the page, run
 scripts or load anything from elsewhere, nor guess a content type.
 """
@@ -18,10 +20,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import Match
+from starlette.types import Message, Receive, Scope, Send
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_BODY = 64 * 1024  # the largest body taken (a schedule of many windows is a few KB)
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -44,9 +49,11 @@ def host_name(host: str) -> str:
 
 
 class Guard:
-    """ASGI middleware: the Host, Origin and Content-Type checks, and the headers."""
+    """ASGI middleware: the Host, Origin and Content-Type checks, and the headers. `app`
+    is a Starlette app: a request that none of its routes takes goes on to its 404 or
+    405 (it cannot change anything)."""
 
-    def __init__(self, app: ASGIApp, hosts: Iterable[str], origins: Iterable[str]) -> None:
+    def __init__(self, app: Any, hosts: Iterable[str], origins: Iterable[str]) -> None:
         self.app = app
         self.hosts = frozenset(host_name(h) for h in (*LOCAL_HOSTS, *hosts))
         self.origins = frozenset(o.lower().rstrip("/") for o in origins)
@@ -65,13 +72,21 @@ class Guard:
             await send({"type": "http.response.body", "body": body})
             return
 
+        taken = 0
+
+        async def capped() -> Message:
+            nonlocal taken
+            message = await receive()
+            taken += len(message.get("body", b""))
+            return {"type": "http.disconnect"} if taken > MAX_BODY else message
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 have = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = [*message.get("headers", []),
                                       *(h for h in HEADERS if h[0] not in have)]
             await send(message)
-        await self.app(scope, receive, with_headers)
+        await self.app(scope, capped, with_headers)
 
     def refusal(self, scope: Scope) -> tuple[int, str] | None:
         """(status, error) for a request refused here; None for one that may go on."""
@@ -86,8 +101,14 @@ class Guard:
             return 421, (f"this server does not answer to the name {host!r} (fix: if that "
                          f"is how you reach it, add {host_name(host)!r} to [api] hosts in "
                          "twcm.toml; it guards against DNS rebinding)")
+        length = headers.get("content-length", "0")
+        if not length.isdigit():
+            return 400, "the Content-Length header is not a number"
+        if int(length) > MAX_BODY:
+            return 413, f"the body is over {MAX_BODY} bytes"
         method = scope["method"]
-        if method in SAFE:
+        if method in SAFE or not any(r.matches(scope)[0] == Match.FULL
+                                     for r in self.app.router.routes):
             return None
         origin = headers.get("origin")
         if origin is not None:
@@ -98,8 +119,7 @@ class Guard:
                              "anything here (fix: if that page is yours, add its origin to "
                              "[api] origins in twcm.toml)")
         kind = headers.get("content-type", "").partition(";")[0].strip().lower()
-        has_body = headers.get("content-length", "0") not in ("", "0") \
-            or "transfer-encoding" in headers
+        has_body = int(length) > 0 or "transfer-encoding" in headers
         if (method == "POST" or has_body) and kind != "application/json":
             return 415, (f"a {method} must have Content-Type: application/json, not "
                          f"{kind or 'none'} (fix: send the body as JSON with that header)")

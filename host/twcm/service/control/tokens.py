@@ -26,7 +26,6 @@ from twc.contract import SITE_RULE, site_ok
 Kind = Literal["admin", "read_only"]
 KINDS: tuple[Kind, ...] = ("admin", "read_only")
 PREFIX = "twcm_"
-FILE_NAME = "api-tokens.json"
 
 
 @dataclass(frozen=True)
