@@ -358,3 +358,21 @@ def test_the_page_says_no_device_is_heard_then_shows_its_health(
         assert service.p.poll() is None
     finally:
         service.stop()
+
+
+@needs_chromium
+def test_an_address_with_a_token_logs_in_and_loses_the_token(tmp_path, browser):
+    """`twcm demo` opens /#token=...: the page logs in with it for this tab, and takes it
+    out of the address; a bad one leaves the login form saying so."""
+    with Rig(tmp_path) as rig:
+        browser.get(f"{rig.url}/#token={rig.admin}")
+        shown(browser, '[data-site="home"] h2', lambda t: t.startswith("Site home"), 15,
+              "the site")
+        assert "token" not in browser.current_url
+        assert browser.execute_script("return sessionStorage.getItem('twcm.token')") == rig.admin
+        assert browser.execute_script("return localStorage.getItem('twcm.token')") is None
+        browser.execute_script("sessionStorage.clear()")
+        browser.get("about:blank")  # a new load: only the part after # would change
+        browser.get(f"{rig.url}/#token=twcm_not-a-token")
+        shown(browser, '[data-field="login-error"]', lambda t: "not valid" in t, 15,
+              "the refused token")

@@ -118,7 +118,7 @@ function showApp() {
   poll();
 }
 
-function setup() {
+async function setup() {
   whenUnauthorized((why) => showLogin(`Log in again: ${why}`));
   whenChanged(async () => { slowAt = 0; await poll(); });
   $("login-form").addEventListener("submit", async (ev) => {
@@ -144,7 +144,22 @@ function setup() {
   window.addEventListener("resize", () => {
     if (Math.abs(window.innerWidth - width) > 40) { width = window.innerWidth; slowAt = 0; }
   });
-  if (token()) showApp(); else showLogin("");
+  if (token()) showApp(); else if (!(await fromAddress())) showLogin("");
+}
+
+/** `twcm demo` opens the page as /#token=...: log in with it (for this tab only) and take
+ * it out of the address, so that it is neither bookmarked nor shown. */
+async function fromAddress() {
+  const given = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!given) return false;
+  history.replaceState(null, "", location.pathname + location.search);
+  try {
+    await login(given, false);
+    showApp();
+  } catch (e) {
+    showLogin(`The token in the address is not valid (${e.message}).`);
+  }
+  return true;
 }
 
 setup();
