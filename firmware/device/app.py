@@ -17,7 +17,7 @@ import _thread
 
 from twc.ticks import ticks_add, ticks_diff, ticks_ms
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0  # to Unix time
 MAIN_SLEEP_MS = 20
 BUS_IDLE_MS = 2  # the bus thread sleeps this long when nothing arrived

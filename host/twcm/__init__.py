@@ -1,3 +1,3 @@
 """twcm: a manager for Tesla Wall Connectors (gen 2)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

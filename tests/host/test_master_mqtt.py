@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from twcm import __version__
+
 from mqtt_helpers import PASSWORD, USER, Mosquitto, Watcher
 from twcm.cli import main
 from twcm.master.serial import open_port
@@ -187,7 +189,7 @@ def test_lease_is_honoured_refusals_change_nothing_and_it_expires(
     online(w, b"true", 10)
     _, s = wait_json(w, "state", lambda s: linked(s) == IDS, 10)
     assert (s["mode"], s["limit_amps"], s["free_heap"], s["version"]) == ("fallback", 12, None,
-                                                                         "0.1.0")
+                                                                         __version__)
     wait_json(w, "state", charging, 10)
     assert retained(mosquitto, "online") == (b"true", True)
     text, retain = retained(mosquitto, "state")

@@ -11,6 +11,7 @@ from pathlib import Path
 from paho.mqtt import publish
 
 from mqtt_helpers import Mosquitto, Watcher
+from test_devicelink_mqtt import until
 from test_mqtt_control import HOST, Service, retained
 
 DOCS = Path(__file__).parents[2] / "docs" / "mqtt.md"
@@ -43,8 +44,9 @@ def test_only_trusted_users_may_steer_and_everyone_may_read(tmp_path):
     service = Service(tmp_path, broker)  # twcm run as user twcm
     leases = Watcher(broker, ["twcm/home/limit/set"], "leases")
     try:
-        assert retained(broker, HOST + "non_scheduled_amps", "viewer", "view-pass") == (
-            b"12", True)  # read by anyone
+        # Read by anyone (once twcm has published it: until then it may arrive live).
+        until(lambda: retained(broker, HOST + "non_scheduled_amps", "viewer", "view-pass")
+              == (b"12", True), 10, "the retained value, read by the viewer")
         since = time.monotonic()
         send(broker, "viewer", HOST + "non_scheduled_amps/set", "20")
         send(broker, "twcm-home", HOST + "non_scheduled_amps/set", "21")

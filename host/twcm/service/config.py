@@ -2,7 +2,7 @@
 
 `load(path)` returns a `Config` or raises `ConfigError`, whose `lines` say for each problem
 the key, the bad value and the fix, naming a site by its name:
-    twcm.toml: site "home": policy.green.start_delay_s: -5 is not allowed: must be >= 0 ...
+    twcm.toml: site "home": policy.green.start_delay_s: -5.0 is not allowed: must be >= 0 ...
     twcm.toml: site "home": unknown key "max_amp": did you mean "max_amps"?
 """
 from __future__ import annotations
@@ -254,9 +254,10 @@ class ApiConfig(_Table):
 
     def tokens_path(self, database: DatabaseConfig) -> Path:
         """The REST API's token file: `tokens`, else api-tokens.json beside the database."""
+        from twcm.service.control.tokens import FILE_NAME  # config.py loads before control
         if self.tokens is not None:
             return Path(self.tokens).expanduser()
-        return database.path().parent / "api-tokens.json"
+        return database.path().parent / FILE_NAME
 
 
 class WebIpcConfig(_Table):

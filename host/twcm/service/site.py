@@ -1,5 +1,6 @@
 """One site of `twcm run`: its sources, policy and device link, the loop that ties them,
-and the small public interface every control surface uses (Charge Now, settings, status).
+and the small public interface every control surface uses (Charge Now, settings, per-TWC
+caps and start/stop, status).
 
 Every interval_s: read the meters, let the policy decide the site limit, lease it to the
 device, record it. What goes wrong is logged and the loop goes on: a meter that cannot
@@ -268,7 +269,7 @@ class SiteLoop:
     def _push_schedule(self) -> None:
         """Keep the device's schedule (what it does while no lease is live, e.g. with the
         host down) in step with the weekly windows: checked every SCHEDULE_EVERY_S, sent
-        when the next 48 hours look different."""
+        when the hours ahead (device_schedule.HORIZON_S) look different."""
         mono = self.clock.monotonic()
         if self._push_at is not None and mono - self._push_at < SCHEDULE_EVERY_S:
             return
@@ -283,7 +284,7 @@ class SiteLoop:
         except ValueError as e:
             log.warning("%s", e)
             return
-        log.info("site %s: device schedule: %d window(s) in the next 48 h",
+        log.info("site %s: device schedule: %d window(s) in the next 47 h",
                  self.config.name, len(windows))
         self._schedule = windows
 

@@ -1,5 +1,6 @@
 """What the service records, in SQLite: green-energy samples, Wall Connector status and
-charge sessions with their kWh per VIN.
+charge sessions with their kWh per VIN; and what it must keep across a restart: Charge
+Now, the runtime settings and the per-TWC caps.
 
 Every call is one small transaction, committed before it returns (WAL, synchronous=FULL):
 a crash loses at most the call it interrupts, and a call takes milliseconds, so the

@@ -26,6 +26,7 @@ from twc.contract import SITE_RULE, site_ok
 Kind = Literal["admin", "read_only"]
 KINDS: tuple[Kind, ...] = ("admin", "read_only")
 PREFIX = "twcm_"
+FILE_NAME = "api-tokens.json"  # beside the database, unless [api] tokens says otherwise
 
 
 @dataclass(frozen=True)
