@@ -206,6 +206,15 @@ def test_the_demo_serves_the_web_page_and_takes_charge_now():
                 break
         else:
             raise AssertionError("Charge Now 8 A never shown")
+        # Recorded as twcm run records: the page's chart has the day so far.
+        now = int(time.time())  # the demo's day may run ahead of the clock: a wide range
+        req = urllib.request.Request(
+            api + f"/api/sites/demo/history?start={now - 2 * 86400}&end={now + 2 * 86400}",
+            headers={
+            "Authorization": f"Bearer {port.group(2)}"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            samples = json.loads(r.read())["samples"]
+        assert any(x["limit_amps"] == 8 for x in samples), samples[-3:]
     finally:
         p.terminate()
         p.wait(10)

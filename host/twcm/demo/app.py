@@ -34,6 +34,7 @@ from twcm.mqtt import parse_broker
 from twcm.service.policy import GreenSettings, Settings
 from twcm.service.sources.integrations.sim import Sim
 from twcm.service.site import SiteLoop
+from twcm.service.store import Store
 
 SITE = "demo"
 PEAK_W = 9000.0  # the panels: enough at midday for three cars at 12 A
@@ -140,14 +141,14 @@ async def _animate(o: Options, clock: DayClock, site: SiteLoop, device: SimDevic
         await asyncio.sleep(UPDATE_S)
 
 
-async def _web(site: SiteLoop) -> tuple[Api, str]:
+async def _web(site: SiteLoop, store: Store) -> tuple[Api, str]:
     """The web page and REST API of `twcm run`, for the demo's site: on port 8080 as
     `twcm run` has it, or on any free port if 8080 is taken; with a throwaway admin token
     (in memory only), returned with it."""
     tokens = MemoryTokens()
     token = tokens.add("demo", "admin")
     for port in (WEB_PORT, 0):
-        api = Api(Control([site]), tokens, "127.0.0.1", port)
+        api = Api(Control([site]), tokens, "127.0.0.1", port, store)
         try:
             await api.start()
             return api, token
@@ -166,6 +167,8 @@ async def run(o: Options) -> int:
         loop.call_later(o.duration_s, stop.set)
     broker = EmbeddedBroker(_free_port())
     api: Api | None = None
+    state = TemporaryDirectory(prefix="twcm-demo-")  # the device's files and the database
+    store = Store(Path(state.name) / "twcm.db")  # as twcm run records: the page's chart
     try:
         try:
             await broker.start()
@@ -174,17 +177,17 @@ async def run(o: Options) -> int:
                   f"{e}", file=sys.stderr)
             return 1
         clock = DayClock(o.start, o.speed)
-        site = SiteLoop(site_config(o), None, clock)
-        api, token = await _web(site)
+        site = SiteLoop(site_config(o), store, clock)
+        api, token = await _web(site, store)
         about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
                  f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "
                  f"broker {broker.url}, web page http://127.0.0.1:{api.port}/#token={token}")
         view = (LiveView(about, clock.hhmm) if o.live
                 else PlainView(about, clock.hhmm, o.every_s))
         limits = Limits(o.wiring_max_amps_all, o.wiring_max_amps_per_twc, FALLBACK_AMPS)
-        with view, TemporaryDirectory(prefix="twcm-demo-") as state_dir:
+        with view:
             device = SimDevice(o.slaves, limits, parse_broker(broker.url, None), SITE,
-                               Path(state_dir), view.event, o.speed)
+                               Path(state.name), view.event, o.speed)
             _meter(site).add_load(device.cars_w)
             device.start()
             link = DeviceLink(broker.url, [site.link])
@@ -203,6 +206,8 @@ async def run(o: Options) -> int:
         if api is not None:
             await api.stop()
         await broker.stop()
+        store.close()
+        state.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
