@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from api_rig import Rig
-from twcm.service.config import Config, ConfigError, load
+from twcm.service.config import Config, ConfigError
+from twcm.service.config_load import load
 from twcm.service.control.requests import Control
 from twcm.service.serve import _start_api
 from twcm.service.store import Store

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from twcm.cli import main
-from twcm.service.config import Config, ConfigError, load
+from twcm.service.config import Config, ConfigError
+from twcm.service.config_load import load
 from twcm.service.policy import NonScheduled, schedule_claim
 from twcm.twcmanager_import.reading import strip_comments
 from twcm.twcmanager_import.toml_writer import value

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from twcm.service.config import ConfigError, check_site
+from twcm.service.config import ConfigError
+from twcm.service.config_load import check_site
 from twcm.service.policy import ConsumptionOffset, Inputs, Policy, Settings
 from twcm.service.policy.green import GreenSettings
 from twcm.service.site import SiteLoop

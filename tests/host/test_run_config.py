@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from twcm.cli import main
-from twcm.service.config import ConfigError, load
+from twcm.service.config import ConfigError
+from twcm.service.config_load import load
 from twcm.service.policy import NonScheduled
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "twcm.toml"

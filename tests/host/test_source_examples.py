@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from twcm.service.config import load
+from twcm.service.config_load import load
 from twcm.service.site import meters
 from twcm.service.sources import kinds
 

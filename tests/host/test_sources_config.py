@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from twcm.service.config import ConfigError, load
+from twcm.service.config import ConfigError
+from twcm.service.config_load import load
 from twcm.service.site import meters
 
 SITE = '[[site]]\nname = "home"\nmax_amps = 32\n'

@@ -20,7 +20,8 @@ import sysv_ipc
 
 from test_devicelink_mqtt import Proc, device, until  # noqa: F401  (device: a fixture)
 from mqtt_helpers import free_port
-from twcm.service.config import Config, ConfigError, load
+from twcm.service.config import Config, ConfigError
+from twcm.service.config_load import load
 from twcm.service.control import Control
 from twcm.service.control.webipc import WebIpc
 from twcm.service.control.webipc_commands import status_text

@@ -54,7 +54,8 @@ def access(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
             raise RuntimeError(NO_TOKEN)
         yield args.api or API, token
         return
-    from twcm.service.config import ConfigError, load_api
+    from twcm.service.config import ConfigError
+    from twcm.service.config_load import load_api
     from twcm.service.control.tokens import TokenFile
     try:
         a, database = load_api(args.config)

@@ -53,7 +53,8 @@ def _placeholders(names: list[str]) -> Iterator[None]:
 
 def _check(text: str, secrets: list[str]) -> list[str]:
     """Problems `twcm run`'s loader finds in `text` (none: it loads)."""
-    from twcm.service.config import ConfigError, load
+    from twcm.service.config import ConfigError
+    from twcm.service.config_load import load
 
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "twcm.toml"

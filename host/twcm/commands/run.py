@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from twcm.service.config import ConfigError, load
+    from twcm.service.config import ConfigError
+    from twcm.service.config_load import load
     path: Path = args.config
     if not path.is_file():
         print(f"twcm run: error: {path}: no such file (fix: write one, see docs/config.md; "

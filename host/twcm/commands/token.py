@@ -51,7 +51,8 @@ def token_file(args: argparse.Namespace) -> Path:
     problems."""
     if getattr(args, "file", None) is not None:
         return args.file
-    from twcm.service.config import ConfigError, load_api
+    from twcm.service.config import ConfigError
+    from twcm.service.config_load import load_api
     try:
         api, database = load_api(args.config)
     except ConfigError as e:

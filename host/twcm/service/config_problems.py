@@ -1,4 +1,4 @@
-"""Problems of a TOML file checked by pydantic models, in a user's words (config.py): the key
+"""Problems of a TOML file checked by pydantic models, in a user's words (config_load.py): the key
 (a site by its name), the bad value, the problem and the fix; an unknown key with the known
 key nearest to it.
 """

@@ -15,7 +15,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from twcm.service.config import SiteConfig, check_site
+from twcm.service.config import SiteConfig
+from twcm.service.config_load import check_site
 from twcm.service.policy import Settings
 
 Fragment = dict[str, Any]
