@@ -50,14 +50,14 @@ class SiteSettings:
         self.file: Fragment = config.policy.model_dump(exclude_unset=True)
         self.runtime: Fragment = {}
         self._save = save
+        self.site = config  # the site's table as in force: the file's, with runtime on top
         self.settings: Settings = config.settings()
         if runtime:
             try:
-                self.settings = self._check(merge(self.runtime, runtime))
-                self.runtime = merge({}, runtime)
+                self.site = self._check(runtime)
+                self.settings, self.runtime = self.site.settings(), merge({}, runtime)
             except ValueError:
-                # Kept from an older config they no longer fit: the file alone holds.
-                self.runtime = {}
+                pass  # kept from an older config they no longer fit: the file alone holds
 
     def change(self, changes: Fragment) -> Settings:
         """Apply a fragment of the policy table on top of what is in force; ConfigError
@@ -66,14 +66,16 @@ class SiteSettings:
         if not isinstance(changes, dict):
             raise ValueError("give the settings as a JSON object of [site.policy] keys")
         runtime = merge(self.runtime, changes)
-        settings = self._check(runtime)
+        site = self._check(runtime)
+        settings = site.settings()
         if self._save is not None:
             self._save(runtime)
-        self.runtime, self.settings = runtime, settings
+        self.runtime, self.site, self.settings = runtime, site, settings
         return settings
 
-    def _check(self, runtime: Fragment) -> Settings:
-        return check_site(self._table(runtime)).settings()
+    def _check(self, runtime: Fragment) -> SiteConfig:
+        """The site's table with `runtime` on top, checked as the config file is."""
+        return check_site(self._table(runtime))
 
     def _table(self, runtime: Fragment) -> dict[str, Any]:
         """The site's table as the file has it, its policy with `runtime` on top."""
@@ -83,7 +85,7 @@ class SiteSettings:
     def effective(self) -> dict[str, dict[str, Any]]:
         """Each policy key (green's as "green.<key>") with its value in force and where it
         came from: {"non_scheduled": {"value": "fixed", "from": "runtime"}, ...}."""
-        policy = SiteConfig.model_validate(self._table(self.runtime)).policy.model_dump()
+        policy = self.site.policy.model_dump()
         out: dict[str, dict[str, Any]] = {}
         for key, value in policy.items():
             if key in _NESTED:
