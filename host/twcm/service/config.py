@@ -153,6 +153,31 @@ CombineConfig: Any = create_model("CombineConfig", __base__=_Table,
                                   **{role: (Rule | None, None) for role in ROLES})
 
 
+VIN = Annotated[str, _must(lambda v: len(v) == 17 and v.isalnum() and v == v.upper(),
+                           "not a VIN: give the car's 17 letters and digits, in capitals")]
+
+
+class CarConfig(_Table):
+    """Rules for one car, known by the VIN its Wall Connector reports ([[site.car]],
+    docs/cars.md). A car no table names gets the site's ways."""
+
+    vin: VIN
+    name: str | None = None
+    allow: bool = True  # False: this car gets 0 A
+    min_amps: int | None = Field(None, ge=0, le=80)
+    max_amps: int | None = Field(None, ge=1, le=80)
+    priority: int = Field(0, ge=-100, le=100)  # higher first when current is short
+    target_soc: float | None = Field(None, gt=0, le=100)  # %, by departure
+    target_kwh: float | None = Field(None, gt=0, le=200)  # or kWh, by departure
+    departure: HHMM | None = None  # local time, daily
+    schedule: list[WindowConfig] = []  # this car's preferred charging windows
+    vehicle: str | None = None  # the [[site.vehicle]] name that reaches this car
+
+
+def _vins_differ(v: list[CarConfig]) -> bool:
+    return len({c.vin for c in v}) == len(v)
+
+
 class SiteConfig(_Table):
     name: Annotated[str, _must(site_ok, f"not a site name: give {SITE_RULE} (as the "
                                "device's site, it names the topics twcm/<site>/...)")]
@@ -167,6 +192,8 @@ class SiteConfig(_Table):
     source: Annotated[list[SourceConfig], BeforeValidator(
         lambda v: [v] if isinstance(v, dict) else v)] = Field(min_length=1)
     combine: CombineConfig = CombineConfig()  # type: ignore[valid-type]
+    car: Annotated[list[CarConfig], _must(_vins_differ, "two [[site.car]] tables have the "
+                                          "same vin: give each car one table")] = []
 
     def sources(self) -> list[SourceConfig]:
         return self.source
