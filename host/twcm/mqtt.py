@@ -12,7 +12,8 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 if TYPE_CHECKING:
     import aiomqtt
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "TWCM_MQTT_PASSWORD"
 KEEPALIVE_S = 30
 BACKOFF_S = (1.0, 60.0)  # reconnect delay, doubled after each failure
-URL_FORM = "give mqtt://[user[:password]@]host[:port], or mqtts://... for TLS"
+URL_FORM = ("give mqtt://[user[:password]@]host[:port], or mqtts://...[?ca=/path/ca.pem] "
+            "for TLS")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class Broker:
     tls: bool
     user: str | None
     password: str | None = field(repr=False)
+    ca: str | None = None
+    """mqtts:// only: the CA bundle (PEM) that signs the broker's certificate; None: the
+    system's CA store. Either way the certificate and the host name are checked."""
 
     def __str__(self) -> str:  # for messages: no credentials
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -51,14 +56,37 @@ def parse_broker(url: str, env_password: str | None) -> Broker:
         port = 0
     if not port:
         raise ValueError(f"{url!r} has no valid port (1-65535); {URL_FORM}")
-    if not u.hostname or u.path not in ("", "/") or u.query or u.fragment:
+    if not u.hostname or u.path not in ("", "/") or u.fragment:
         raise ValueError(f"{url!r} must give a host, maybe a port, nothing else; {URL_FORM}")
+    ca = _ca(url, u.query, u.scheme == "mqtts")
     user = unquote(u.username) if u.username else None
     password = unquote(u.password) if u.password is not None else env_password
     if password is not None and user is None:
         raise ValueError(f"a password (in the URL or ${PASSWORD_ENV}) needs a user: "
                          "give mqtt://user@host")
-    return Broker(u.hostname, port, u.scheme == "mqtts", user, password)
+    return Broker(u.hostname, port, u.scheme == "mqtts", user, password, ca)
+
+
+def _ca(url: str, query: str, tls: bool) -> str | None:
+    """The `ca` of a URL's query, checked: only for mqtts://, a readable file."""
+    if not query:
+        return None
+    q = parse_qs(query, keep_blank_values=True)
+    if set(q) != {"ca"} or len(q["ca"]) != 1 or not q["ca"][0]:
+        raise ValueError(f"{url!r}: the only query a broker URL takes is ?ca=FILE; {URL_FORM}")
+    if not tls:
+        raise ValueError(f"{url!r}: ca= is for TLS: give mqtts://")
+    ca = q["ca"][0]
+    if not Path(ca).is_file():
+        raise ValueError(f"{url!r}: the CA file {ca} does not exist: give the PEM file of "
+                         "the CA that signed the broker's certificate")
+    return ca
+
+
+def tls_context(broker: Broker) -> ssl.SSLContext:
+    """A client TLS context that checks the broker's certificate and host name against
+    broker.ca, or the system's CA store."""
+    return ssl.create_default_context(cafile=broker.ca)
 
 
 def client(broker: Broker, **kw: Any) -> aiomqtt.Client:
@@ -67,7 +95,7 @@ def client(broker: Broker, **kw: Any) -> aiomqtt.Client:
 
     return aiomqtt.Client(broker.host, broker.port, username=broker.user,
                           password=broker.password,
-                          tls_context=ssl.create_default_context() if broker.tls else None,
+                          tls_context=tls_context(broker) if broker.tls else None,
                           **kw)
 
 

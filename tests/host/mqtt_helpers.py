@@ -26,9 +26,10 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    """mosquitto on 127.0.0.1:<free port>, anonymous access refused."""
+    """mosquitto on 127.0.0.1:<free port>, anonymous access refused; with `tls`
+    (ca, cert, key: PEM files) it speaks TLS only, and `ca` is what clients check it with."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, tls: tuple[Path, Path, Path] | None = None) -> None:
         if shutil.which("mosquitto") is None:
             raise RuntimeError("mosquitto is not installed: run tools/setup --test")
         self.dir = workdir
@@ -39,6 +40,9 @@ class Mosquitto:
                        check=True, capture_output=True)
         lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous false",
                  f"password_file {passwd}", "persistence false", "log_dest stdout"]
+        self.ca = tls[0] if tls else None
+        if tls:
+            lines += [f"cafile {tls[0]}", f"certfile {tls[1]}", f"keyfile {tls[2]}"]
         if os.geteuid() == 0:
             lines.append("user root")  # else it drops to user mosquitto and cannot read passwd
         self.conf = workdir / "mosquitto.conf"
@@ -79,6 +83,8 @@ class Watcher:
         self.topics = topics
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         self.c.username_pw_set(USER, PASSWORD)
+        if getattr(broker, "ca", None) is not None:
+            self.c.tls_set(ca_certs=str(broker.ca))
         self.c.on_message = self._on_message
         self.c.on_connect = self._on_connect
         self.c.connect(broker.host, broker.port, keepalive=10)

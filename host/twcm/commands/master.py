@@ -59,8 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="print each slave's status every S seconds (0: never)")
     p.add_argument("--broker", metavar="URL",
                    help="serve the MQTT contract (docs/mqtt.md) on this broker: "
-                        "mqtt://[user[:password]@]host[:port] or mqtts://... (TLS); the "
-                        "password may come from $TWCM_MQTT_PASSWORD instead")
+                        "mqtt://[user[:password]@]host[:port] or mqtts://... (TLS, checked "
+                        "against the system's CAs, or mqtts://host?ca=FILE against the CA "
+                        "in FILE); the password may come from $TWCM_MQTT_PASSWORD instead")
     p.add_argument("--site", metavar="NAME",
                    help=f"with --broker: the site in the topics twcm/<site>/..., {SITE_RULE}")
     p.add_argument("--state-dir", type=Path, metavar="DIR",

@@ -52,7 +52,7 @@ class MqttLink:
         if broker.user is not None:
             c.username_pw_set(broker.user, broker.password)
         if broker.tls:
-            c.tls_set()  # the system's CA store, host name checked
+            c.tls_set(ca_certs=broker.ca)  # or the system's CA store; host name checked
         c.will_set(self.contract.online_topic, "false", qos=1, retain=True)
         c.reconnect_delay_set(*BACKOFF_S)
         c.on_connect = self._on_connect

@@ -211,6 +211,9 @@ class SiteConfig(_Table):
 
 class BrokerConfig(_Table):
     url: str
+    ca: Annotated[str | None, _must(lambda v: Path(v).expanduser().is_file(), "no such file: "
+                                    "give the PEM file of the CA that signed the broker's "
+                                    "certificate (mqtts:// only)")] = None
     user: str | None = None
     password: str | None = None
     password_env: Annotated[str | None, _must(
@@ -223,18 +226,29 @@ class BrokerConfig(_Table):
         parse_broker(v, None)  # its ValueError says what is wrong
         return v
 
+    @field_validator("ca")
+    @classmethod
+    def _ca_needs_tls(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and not str(info.data.get("url", "")).startswith("mqtts://"):
+            raise ValueError("ca is for a TLS broker: give url = \"mqtts://...\", or drop ca")
+        return v
+
     def full_url(self) -> str:
-        """The URL with the user and the password (from the config or the environment)."""
+        """The URL with the user and the password (from the config or the environment)
+        and the CA (?ca=...)."""
         u = urlsplit(self.url)
         user = self.user or u.username
         password = self.password or u.password
         if self.password_env:
             password = os.environ[self.password_env]
+        query = u.query
+        if self.ca is not None:
+            query = "ca=" + quote(str(Path(self.ca).expanduser()), safe="/")
         if user is None:
-            return self.url
+            return urlunsplit((u.scheme, u.netloc, "", query, ""))
         host = u.netloc.rpartition("@")[2]
         cred = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
-        return urlunsplit((u.scheme, f"{cred}@{host}", "", "", ""))
+        return urlunsplit((u.scheme, f"{cred}@{host}", "", query, ""))
 
 
 class EmbeddedBrokerConfig(_Table):
