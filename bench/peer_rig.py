@@ -54,6 +54,7 @@ class FakeHass:
         self.trace, self.origin, self.slave = trace, origin_unix, slave
         self.includes_charger = meter_includes_charger
         self.requests = 0
+        self.lost = 0  # answers the client no longer waited for (its 2 s timeout, fake)
 
     def state(self, entity: str) -> dict[str, Any] | None:
         gen, house = self.trace.at(time.time() - self.origin)
@@ -80,8 +81,11 @@ class FakeHass:
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    hass.lost += 1
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -191,7 +195,7 @@ def main(path: str) -> int:
         link.close()
     window_ms = (start_s - (time.time() - origin)) * 1000 + sim.now()
     result = {"samples": samples, "drops_s": drops, "mastered_at_start": bool(at_start),
-              "peer_exit": peer.returncode, "hass_requests": hass.requests,
+              "peer_exit": peer.returncode, "hass_requests": hass.requests, "hass_lost": hass.lost,
               "heartbeats_ms": [h for h in slave.heartbeat_times if h >= window_ms],
               "complete": bool(samples) and samples[-1][0] + 2 * STEP_S >= end_s - start_s}
     Path(path).with_suffix(".result.json").write_text(json.dumps(result))

@@ -126,6 +126,9 @@ def warp(result: dict) -> tuple[list[str], bool]:
         problems.append(f"the slave lost its master {len(result['drops_s'])} time(s)")
     if gaps and gaps[-1] >= GAP_LIMIT_MS:
         problems.append(f"a heartbeat gap of {gaps[-1] / 1000:.1f} s")
+    if result.get("hass_lost", 0) > 0.01 * max(1, result["hass_requests"]):
+        problems.append("over 1 % of the HA requests timed out (2 s fake): the speed-up "
+                        "starves the fake Home Assistant")
     if not result["complete"]:
         problems.append("the run ended early (TWCManager exited?)")
     lines = []
@@ -134,7 +137,8 @@ def warp(result: dict) -> tuple[list[str], bool]:
         lines.append(f"warp check    {len(hb)} heartbeats; gap median "
                      f"{statistics.median(gaps) / 1000:.2f} s, p99 {p99 / 1000:.2f} s, max "
                      f"{gaps[-1] / 1000:.2f} s (fake time); link drops "
-                     f"{len(result['drops_s'])}; {result['hass_requests']} HA requests; "
+                     f"{len(result['drops_s'])}; {result['hass_requests']} HA requests, "
+                     f"{result.get('hass_lost', 0)} timed out; "
                      f"{result['wall_s']:.0f} s wall")
     if gaps and gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))] > P99_LIMIT_MS:
         problems.append(f"heartbeat gaps p99 above {P99_LIMIT_MS / 1000:g} s: too fast a "
