@@ -29,12 +29,13 @@ TARGETS = {"capture": 0.97, "grid": 0.02, "changes": 6.0}
 
 
 def one_day(name: str, seed: int, green: GreenSettings) -> tuple[str, float, float, float,
-                                                                  float, float]:
+                                                                  float, float, float, int]:
     settings = replay_settings("green", 32, green)
     steps = day(name, seed).resample(DECIDE_S)
     r = replay(steps, settings, DECIDE_S)
     best = oracle(steps, VOLTS, settings.min_amps, settings.max_amps, green.flex_w)
-    return name, capture(r, best), r.grid_share, r.changes_per_hour, r.car_kwh, r.wall_s
+    return (name, capture(r, best), r.grid_share, r.changes_per_hour, r.car_kwh, r.wall_s,
+            r.car_surplus_kwh, r.car_grid_kwh, r.offer_starts)
 
 
 def main() -> None:
@@ -64,13 +65,14 @@ def main() -> None:
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=2) as pool:
         rows = list(pool.map(one_day, DAYS, [args.seed] * len(DAYS), [green] * len(DAYS)))
-    print(f"{'day':9} {'capture':>8} {'grid':>6} {'changes/h':>10} {'car kWh':>8} {'wall s':>7}")
-    for name, cap, grid, changes, kwh, wall in rows:
+    print(f"{'day':9} {'capture':>8} {'grid':>6} {'changes/h':>10} {'car kWh':>8} "
+          f"{'surplus':>8} {'grid kWh':>8} {'starts':>6} {'wall s':>7}")
+    for name, cap, grid, changes, kwh, wall, green_kwh, grid_kwh, starts in rows:
         ok = (cap >= TARGETS["capture"], grid <= TARGETS["grid"],
               changes <= TARGETS["changes"])
         marks = " ".join(f"{k}:{'ok' if good else 'MISS'}" for k, good in zip(TARGETS, ok))
         print(f"{name:9} {100 * cap:7.1f}% {100 * grid:5.1f}% {changes:10.1f} {kwh:8.1f} "
-              f"{wall:7.1f}  {marks}")
+              f"{green_kwh:8.2f} {grid_kwh:8.2f} {starts:6d} {wall:7.1f}  {marks}")
     print(f"targets: capture >= {100 * TARGETS['capture']:.0f} %, grid <= "
           f"{100 * TARGETS['grid']:.0f} %, changes <= {TARGETS['changes']:g}/h; "
           f"{time.perf_counter() - began:.0f} s in all")

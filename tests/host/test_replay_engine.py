@@ -27,7 +27,7 @@ def test_charges_from_surplus_close_to_the_oracle(noon):
     best = oracle(steps, 230, 6, 32)
     assert 0.85 < capture(r, best) <= 1.0
     assert r.changes_per_hour < 20
-    assert len(figures(r, best)) == 11
+    assert len(figures(r, best)) == 12
 
 
 def test_grid_energy_stays_within_the_allowance(noon):

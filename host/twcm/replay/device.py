@@ -23,6 +23,13 @@ VOLTS = 230
 PASS_MS = 200
 
 
+def replay_car(max_amps: int) -> Car:
+    """The replay's car: charges at up to max_amps, with room for more than a day of sun
+    (150 kWh, empty at the start), so it never fills. bench/peer_twcmanager.py puts the
+    same car behind the peer's slave."""
+    return Car(max_amps=max_amps, battery_kwh=150.0, soc=0.0)
+
+
 class BusClock:
     """The site loop's clock in the replay: the simulated bus's time. Wall time starts at
     `start_unix` when begin() is called (the trace's first reading); the meters are the
@@ -61,7 +68,7 @@ class Device:
         self.bus.attach_master(self.master)
         self.slaves: list[SimSlave] = [
             self.bus.add_slave(seed=i, max_amps=amps, volts=VOLTS,
-                               car=Car(max_amps=amps, battery_kwh=150.0, soc=0.0))
+                               car=replay_car(amps))
             for i in range(twcs)]
         self.hub = mqtt_side(self.master, site, __version__)
 

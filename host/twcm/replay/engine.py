@@ -64,6 +64,7 @@ class Result:
     exported_kwh: float = 0.0  # surplus that the cars did not take
     site_changes: int = 0
     offer_changes: int = 0  # changes of any car's offer (seen at each step)
+    offer_starts: int = 0  # start/stop cycles: a car's offer going from 0 to above 0
     charging_hours: float = 0.0  # time with a car drawing current
     wall_s: float = 0.0
     samples: list[Sample] = field(default_factory=list)
@@ -174,6 +175,7 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
         car_w = (device.energy_wh() - before) / hours
         now_offers = device.offers()
         out.offer_changes += sum(a != b for a, b in zip(offers, now_offers))
+        out.offer_starts += sum(a == 0 < b for a, b in zip(offers, now_offers))
         offers = now_offers
         surplus = gen - house
         green = min(car_w, max(0.0, surplus))

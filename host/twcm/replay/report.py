@@ -32,6 +32,7 @@ def figures(result: Result, best: OracleResult) -> list[str]:
         f"changes         {r.offer_changes} of a car's offer, {r.site_changes} of the "
         f"site limit; {r.changes_per_hour:.1f} per hour of charging "
         f"({r.charging_hours:.1f} h)",
+        f"start/stops     {r.offer_starts} (a car's offer going from 0 to above 0)",
     ]
 
 

@@ -15,13 +15,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      create_model, field_validator)
+                      create_model, field_validator, model_validator)
 
 from twc import payloads
 from twc.contract import SITE_RULE, site_ok
 from twcm.mqtt import parse_broker
 from twcm.service.policy import ConsumptionOffset, GreenSettings, NonScheduled, Settings, Window
 from twcm.service.policy import offsets
+from twcm.service.policy.green_styles import STYLES
 from twcm.service.policy.schedule import DAY_NAMES
 from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
@@ -94,16 +95,30 @@ Offsets = Annotated[list[OffsetConfig], _must(
                                      "each its own name")]
 
 
-def _mirror(name: str, cls: type, skip: tuple[str, ...] = (), **override: Any) -> Any:
+def _mirror(name: str, cls: type, skip: tuple[str, ...] = (), base: type = _Table,
+            **override: Any) -> Any:
     """A table with the fields and defaults of the dataclass `cls`, which checks the values
     itself (see _settings_problem): one place states them, the policy."""
     hints = get_type_hints(cls)
-    return create_model(name, __base__=_Table, **override, **{
+    return create_model(name, __base__=base, **override, **{
         f.name: (hints[f.name], f.default) for f in fields(cls)
         if f.name not in skip and f.name not in override})
 
 
-GreenConfig = _mirror("GreenConfig", GreenSettings)
+class _StyledGreen(_Table):
+    """[site.policy.green]: its `style` (policy/green_styles.py) gives the keys the table
+    leaves out; they stay unset, so a runtime change of style moves them too."""
+
+    @model_validator(mode="after")
+    def _fill_in_style(self) -> Any:
+        for key, value in STYLES[getattr(self, "style")].items():
+            if key not in self.model_fields_set:
+                object.__setattr__(self, key, value)
+        return self
+
+
+GreenConfig = _mirror("GreenConfig", GreenSettings, base=_StyledGreen, style=(
+    Literal[tuple(STYLES)], "balanced"))  # type: ignore[valid-type]
 PolicyConfig = _mirror(  # max_amps is the site's
     "PolicyConfig", Settings, ("max_amps",), green=(GreenConfig, GreenConfig()),
     non_scheduled=(Literal["fixed", "do_not_charge", "track_green"], "track_green"),
@@ -203,7 +218,7 @@ class SiteConfig(_Table):
         p = self.policy
         return Settings(max_amps=self.max_amps, non_scheduled=NonScheduled(p.non_scheduled),
                         windows=tuple(w.window() for w in p.windows),
-                        green=GreenSettings(**p.green.model_dump()),
+                        green=GreenSettings(**p.green.model_dump(exclude={"style"})),
                         consumption_offsets=tuple(o.offset() for o in p.consumption_offsets),
                         **p.model_dump(exclude={"non_scheduled", "windows", "green",
                                                 "consumption_offsets"}))
