@@ -28,6 +28,7 @@ from twcm.service.sources.feed import Feed
 from twcm.service.settings import SiteSettings
 from twcm.service.store import Store
 from twcm.service import twc_checks
+from twcm.service.cars import cars_status, device_rules
 
 log = logging.getLogger("twcm.service")
 
@@ -69,6 +70,7 @@ class SiteLoop:
         for twc, amps in (store.twc_caps(config.name) if store else {}).items():
             self.link.cap(twc, amps)
         self._start_stop_at: dict[str, float] = {}  # TWC -> monotonic of its last command
+        self.link.cars(device_rules(config.car))  # [[site.car]]: kept and applied on the device
         self._shown: tuple | None = None
         self._stale: dict[str, str | None] = {}
         self._schedule: list[dict[str, int]] | None = None  # last pushed to the device
@@ -196,6 +198,7 @@ class SiteLoop:
                  for k, v in asdict(f).items()} for f in c.feeds],
             "settings": self.settings.effective(),
             "twc_caps": self._caps_status(),
+            "cars": cars_status(self.config.car, state),
             "twc_start_stop": {"enabled": self.config.twc_start_stop,
                                "last": dict(self.link.twcs.word)},
             "device": {"health": self.link.health(self.clock.monotonic()),
