@@ -7,6 +7,7 @@
 SITE_TOPIC = "limit/set"  # host -> device: the site lease (and, per TWC, twc_topic)
 CHARGING_TOPIC = "charging/set"  # host -> device, per TWC: start/stop (FC B1/B2)
 SCHEDULE_TOPIC = "schedule/set"  # host -> device
+CARS_TOPIC = "cars/set"  # host -> device: rules for cars by VIN (twc/cars.py)
 STATE_TOPIC = "state"  # device -> host, retained
 EVENT_TOPIC = "event"  # device -> host
 ONLINE_TOPIC = "online"  # device -> host, retained, the last will
@@ -43,6 +44,7 @@ SITE = "site"
 TWC = "twc"
 SCHEDULE = "schedule"
 CHARGING = "charging"
+CARS = "cars"
 
 
 class Contract:
@@ -57,11 +59,11 @@ class Contract:
         """Topic filters the device subscribes to (QoS 1)."""
         p = self.prefix
         return (p + SITE_TOPIC, p + twc_topic("+"), p + SCHEDULE_TOPIC,
-                p + twc_topic("+", CHARGING_TOPIC))
+                p + twc_topic("+", CHARGING_TOPIC), p + CARS_TOPIC)
 
     def handle(self, topic, payload, now_ms, utc_s):
-        """Route one command. Returns what it accepted: SITE, TWC, SCHEDULE
-        or CHARGING, or None if it was rejected or not ours."""
+        """Route one command. Returns what it accepted: SITE, TWC, SCHEDULE,
+        CHARGING or CARS, or None if it was rejected or not ours."""
         if isinstance(topic, bytes):
             topic = topic.decode()
         if not topic.startswith(self.prefix):
@@ -71,6 +73,8 @@ class Contract:
             return SITE if self.leases.site_lease(payload, now_ms) else None
         if rest == SCHEDULE_TOPIC:
             return SCHEDULE if self.leases.schedule(payload, now_ms, utc_s) else None
+        if rest == CARS_TOPIC:
+            return CARS if self.leases.car_rules(payload, now_ms) else None
         if rest.startswith(_TWC) and rest.endswith("/" + SITE_TOPIC):
             twc_id = rest[len(_TWC):len(rest) - len(SITE_TOPIC) - 1]
             return TWC if self.leases.twc_lease(twc_id, payload, now_ms) else None

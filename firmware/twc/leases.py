@@ -8,6 +8,7 @@
 #     leases.twc_lease("1A2B", payload, now_ms)      # twcm/<site>/twc/1A2B/limit/set
 #     leases.schedule(payload, now_ms, utc_s)        # twcm/<site>/schedule/set
 #     leases.twc_charging("1A2B", payload, now_ms)   # twcm/<site>/twc/1A2B/charging/set
+#     leases.car_rules(payload, now_ms)              # twcm/<site>/cars/set
 #     leases.tick(now_ms, utc_s)                     # every loop iteration
 #
 # A command that is accepted takes effect at the next tick(). Which source
@@ -16,7 +17,8 @@
 #   2. "schedule": the stored window covering the present UTC time (only
 #      while the clock is valid: utc_s not None and after 2024);
 #   3. "fallback": limits.fallback (fallback_amps of the configuration).
-# Per-TWC leases cap one slave each (slot.cap) while live. A start/stop
+# Per-TWC leases cap one slave each (slot.cap) while live; the rule of a
+# car's VIN (twc/cars.py) caps it too, and lasts until replaced. A start/stop
 # command (twc_charging) is handed to the master, which refuses it unless
 # the device config enabled it (Master.charging).
 #
@@ -35,11 +37,10 @@
 # at the moment a lease runs out); in between it only compares ticks. It
 # allocates nothing, except for an event, and, while it follows a
 # schedule, utc_s - EPOCH at a window's start or end and once a minute.
-from twc import payloads
-from twc.contract import CHARGING_TOPIC, SCHEDULE_TOPIC, SITE_TOPIC, twc_topic
+from twc import cars, payloads
+from twc.contract import CARS_TOPIC, CHARGING_TOPIC, SCHEDULE_TOPIC, SITE_TOPIC, twc_topic
 from twc.payloads import EPOCH, Bad
 from twc.master import START_STOP_OFF
-from twc.share import ABS_MAX
 from twc.slot import FREE
 from twc.ticks import ticks_add, ticks_diff
 
@@ -79,6 +80,7 @@ class Leases:
         self._cap_amps = [0] * n
         self._cap_until = [0] * n
         self._cap_seq = [-1] * n
+        self.cars = cars.CarRules(n)
         self._windows = []  # sorted, disjoint (start, end, amps) since EPOCH
         self._sched_ok = False  # _sched_amps holds until _sched_due
         self._sched_amps = -1
@@ -147,6 +149,18 @@ class Leases:
         except Bad as e:
             self._reject(topic, e.args[0], twc_id_hex.upper())
             return False
+        return True
+
+    def car_rules(self, payload, now_ms):
+        """twcm/<site>/cars/set: replace the rules for cars by VIN. True if
+        accepted."""
+        try:
+            rules = cars.parse(payload, self.master.limits.wiring_per_twc)
+        except Bad as e:
+            self._reject(CARS_TOPIC, e.args[0])
+            return False
+        self.cars.set(rules)
+        self._accepted(now_ms)
         return True
 
     def schedule(self, payload, now_ms, utc_s):
@@ -232,19 +246,24 @@ class Leases:
             elif ticks_diff(self._site_until, due) < 0:
                 due = self._site_until
         slots = self.master.slots
+        rules = self.cars
+        rules.resolve(slots)
         for i in range(len(slots)):
+            s = slots[i]
+            cap = rules.max_of(i)
             if self._cap_live[i]:
-                s = slots[i]
                 if s.status == FREE or s.id != self._cap_id[i]:
-                    self._end_cap(i, s)  # released: the slot is reused
+                    self._end_cap(i)  # released: the slot is reused
                 elif ticks_diff(now_ms, self._cap_until[i]) >= 0:
-                    self._end_cap(i, s)
+                    self._end_cap(i)
                     self._emit({"event": "lease_expired",
                                 "twc": "%04X" % s.id})
                 else:
-                    s.cap = self._cap_amps[i]
+                    if self._cap_amps[i] < cap:
+                        cap = self._cap_amps[i]
                     if ticks_diff(self._cap_until[i], due) < 0:
                         due = self._cap_until[i]
+            s.cap = cap
         self._due = due
         self._time_ok = utc_s is not None and utc_s >= EPOCH
         if self._site_live:
@@ -270,10 +289,9 @@ class Leases:
             self._emit({"event": kind, "source": SOURCES[source],
                         "previous": SOURCES[previous], "amps": self._amps})
 
-    def _end_cap(self, i, slot):
+    def _end_cap(self, i):
         self._cap_live[i] = False
         self._cap_seq[i] = -1
-        slot.cap = ABS_MAX
 
     def _schedule_amps(self, now_ms, utc_s):
         """Amps of the window in force, -1 if none.

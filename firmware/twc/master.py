@@ -30,6 +30,7 @@ LOST_MS = 26000  # a slave silent this long is no longer heartbeated
 RELEASE_MS = 60000  # after its last word, a lost slave's car has stopped
 METER_FIRST_MS = 5000  # first kWh poll after linking
 METER_MS = 60000  # kWh and voltage poll interval
+METER_SOON_MS = 5000  # and this soon after a car starts drawing
 VIN_RETRY_MS = 60000
 VIN_TRIES = 6
 VIN_CLEAR_MS = 5000  # draw below 1 A this long ends a charging session
@@ -203,6 +204,9 @@ class Master:
             s.low_since = -1
             if not s.charging:
                 s.charging = True
+                # Soon measure the phases it draws on (FD EB), not a minute later.
+                if ticks_diff(s.next_meter, ticks_add(now, METER_SOON_MS)) > 0:
+                    s.next_meter = ticks_add(now, METER_SOON_MS)
                 if s.protocol == 2 and not s.vin_known:
                     s.vin_tries = 0
                     s.vin_part = -1

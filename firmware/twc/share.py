@@ -81,8 +81,10 @@ def max_amps(slot, limits):
 def _first_unconsidered(slots):
     """The wanting slot not yet considered for its minimum that comes first.
 
-    Slots that already hold an offer keep it before newcomers, so that a
-    car is not stopped for another; then the longest waiting goes first.
+    The car of the highest priority (its VIN's rule, twc/cars.py) first;
+    among equals, slots that already hold an offer keep it before
+    newcomers, so that a car is not stopped for another of the same
+    priority; then the longest waiting goes first.
     """
     best = None
     for s in slots:
@@ -90,6 +92,9 @@ def _first_unconsidered(slots):
             continue
         if best is None:
             best = s
+        elif s.priority != best.priority:
+            if s.priority > best.priority:
+                best = s
         elif (s.offer > 0) != (best.offer > 0):
             if s.offer > 0:
                 best = s
@@ -103,10 +108,11 @@ def allocate(slots, limits):
 
     The budget is the site limit (never above the all-TWC wiring) less
     what lost slaves may still draw. Each car that wants current gets its
-    minimum while the budget allows (holders first, then by waiting time);
-    the rest is shared out equally, one amp at a time, among the cars that
-    draw current, up to each slave's maximum. A car that cannot get its
-    minimum is offered 0.
+    minimum while the budget allows (by priority, then holders first, then
+    by waiting time); the rest is shared out equally, one amp at a time,
+    among the cars that draw current, up to each slave's maximum, those of
+    the highest priority first. A car that cannot get its minimum is
+    offered 0.
     """
     budget = limits.total()
     for s in slots:
@@ -129,17 +135,22 @@ def allocate(slots, limits):
             budget -= lo
             granted += 1
     # Equal shares among the cars that draw current: raise the lowest
-    # targets one amp at a time. A car that waits without drawing (not
-    # started yet, or full) keeps its minimum until it draws.
+    # targets of the highest priority one amp at a time. A car that waits
+    # without drawing (not started yet, or full) keeps its minimum until it
+    # draws. With no rules every car has priority 0: plain equal shares.
     while budget > 0 and granted:
         level = -1
+        top = 0
         for s in slots:
-            if _may_grow(s, limits) and (level < 0 or s.target < level):
+            if _may_grow(s, limits) and (level < 0 or s.priority > top
+                                         or s.priority == top and s.target < level):
                 level = s.target
+                top = s.priority
         if level < 0:
             break
         for s in slots:
-            if budget and s.target == level and _may_grow(s, limits):
+            if budget and s.target == level and s.priority == top \
+                    and _may_grow(s, limits):
                 s.target += 1
                 budget -= 1
 

@@ -33,6 +33,9 @@ class Slot:
         self.max_ca = 0  # the slave's own rating, from its linkready
         self.cap = 80  # a per-TWC cap set from outside (amps)
         self.cap_seen = 80  # the cap the master last acted on
+        # The rule of its car's VIN (twc/cars.py), set by the leases' tick:
+        self.car_min = 0  # the car's least current, 0 for none
+        self.priority = 0  # higher goes first when the current is short
         # From its last heartbeat:
         self.state = 0
         self.limit_ca = 0  # the limit it says it applies
@@ -67,6 +70,9 @@ class Slot:
         return self.state in _DEMAND or self.actual_ca >= CHARGING_CA
 
     def min_amps(self, user_min):
-        """Lowest legal offer: 5 A on protocol 1, 6 A on 2, or the user's."""
+        """Lowest legal offer: 5 A on protocol 1, 6 A on 2, or the user's, or
+        its car's rule's, whichever is highest."""
         m = 5 if self.protocol == 1 else 6
-        return user_min if user_min > m else m
+        if user_min > m:
+            m = user_min
+        return self.car_min if self.car_min > m else m

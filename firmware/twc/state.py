@@ -30,8 +30,8 @@ _MASTER_EVENTS = {
 }
 
 # StateWatch's list: _HEAD values, then _PER_SLOT for each slot.
-_HEAD = 4
-_PER_SLOT = 14
+_HEAD = 5
+_PER_SLOT = 18
 _ACTUAL = 5  # the slot's actual_ca
 
 
@@ -58,21 +58,39 @@ def _centi(ca, whole):
     return "%d.%02d" % (ca // 100, ca % 100)
 
 
+def _half(h):
+    """0.5 A units as amps: "15.5", "16"."""
+    return "%d.5" % (h // 2) if h % 2 else "%d" % (h // 2)
+
+
+def _rule(r):
+    """The car rule in force (twc/cars.py) as JSON, or null."""
+    if r is None:
+        return "null"
+    return ("{\"vin\":\"%s\",\"max_amps\":%d,\"min_amps\":%d,\"priority\":%d}"
+            % (r[0].decode(), r[1], r[2], r[3]))
+
+
 def _slave(s, leases, sep):
     v = s.volts
+    h = s.half_amps
     state = proto.STATE_NAMES.get(s.state)
     return (
         "%s{\"id\":\"%04X\",\"link\":\"%s\",\"protocol\":%d,\"max_amps\":%s,"
         "\"offered_amps\":%d,\"actual_amps\":%s,\"state\":\"%s\","
-        "\"volts\":[%d,%d,%d],\"lifetime_kwh\":%s,\"vin\":%s,\"cap_amps\":%s,"
-        "\"wanting\":%s}"
+        "\"volts\":[%d,%d,%d],\"phase_amps\":%s,\"lifetime_kwh\":%s,\"vin\":%s,"
+        "\"cap_amps\":%s,\"car_rule\":%s,\"wanting\":%s}"
         % (sep, s.id, STATUS_NAMES[s.status], s.protocol, _centi(s.max_ca, True),
            s.offer, _centi(s.actual_ca, False),
            state if state is not None else "0x%02X" % s.state,
-           v[0], v[1], v[2], _num(s.kwh if s.kwh >= 0 else None),
+           v[0], v[1], v[2],
+           # Measured with the voltages (FD EB): none before the first reading.
+           "[%s,%s,%s]" % (_half(h[0]), _half(h[1]), _half(h[2])) if s.kwh >= 0 else "null",
+           _num(s.kwh if s.kwh >= 0 else None),
            # The master keeps only a VIN whose check digit is right: A-Z, 0-9.
            "\"" + bytes(s.vin).decode() + "\"" if s.vin_known else "null",
-           _num(leases.cap_of(s.index)), _bool(s.wanting)))
+           _num(leases.cap_of(s.index)), _rule(leases.cars.rule_of(s.index)),
+           _bool(s.wanting)))
 
 
 def state_json(master, leases, uptime_s, version, free_heap, loop_max_ms, health, dropped):
@@ -99,11 +117,11 @@ def state_parts(master, leases, uptime_s, version, free_heap, loop_max_ms, healt
         "\"limit_amps\":%d,\"lease_left_s\":%s,\"schedule_windows\":%d,"
         "\"time_valid\":%s,\"wiring_max_amps_all\":%d,"
         "\"wiring_max_amps_per_twc\":%d,\"fallback_amps\":%d,\"min_amps\":%d,"
-        "\"free_heap\":%s,\"loop_max_ms\":%s,"
+        "\"car_rules\":%d,\"free_heap\":%s,\"loop_max_ms\":%s,"
         % (_text(version), uptime_s, leases.mode, leases.source, lim.site,
            _num(leases.lease_left_s), leases.windows, _bool(leases.time_valid),
            lim.wiring_all, lim.wiring_per_twc, lim.fallback, lim.min_amps,
-           _num(free_heap), _num(loop_max_ms)),
+           len(leases.cars.rules), _num(free_heap), _num(loop_max_ms)),
         "\"network\":{\"up\":%s,\"connects\":%d,\"last_error\":%s},"
         "\"ntp\":{\"synced\":%s,\"last_error\":%s},"
         "\"mqtt\":{\"connects\":%d,\"last_error\":%s},"
@@ -193,6 +211,7 @@ class StateWatch:
         out[1] = lv.amps
         out[2] = lv.windows
         out[3] = lv.time_valid
+        out[4] = len(lv.cars.rules)
         k = _HEAD
         for s in self.master.slots:
             out[k] = s.status
@@ -209,4 +228,9 @@ class StateWatch:
             out[k + 11] = s.vin_known
             out[k + 12] = lv.cap_of(s.index)
             out[k + 13] = s.wanting
+            out[k + 14] = s.half_amps[0]
+            out[k + 15] = s.half_amps[1]
+            out[k + 16] = s.half_amps[2]
+            # The figures of the car's rule, in one small int:
+            out[k + 17] = (lv.cars.max_of(s.index) * 128 + s.car_min) * 256 + s.priority + 128
             k += _PER_SLOT

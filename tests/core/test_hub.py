@@ -31,7 +31,8 @@ class Rig:
 def test_topics():
     r = Rig()
     assert r.c.subscriptions() == ("twcm/home/limit/set", "twcm/home/twc/+/limit/set",
-                                   "twcm/home/schedule/set", "twcm/home/twc/+/charging/set")
+                                   "twcm/home/schedule/set", "twcm/home/twc/+/charging/set",
+                                   "twcm/home/cars/set")
     assert (r.c.state_topic, r.c.event_topic, r.c.online_topic) == \
         ("twcm/home/state", "twcm/home/event", "twcm/home/online")
 

@@ -42,7 +42,7 @@ def test_state_of_a_master_without_slaves():
         "source": "fallback", "limit_amps": 6, "lease_left_s": None,
         "schedule_windows": 0, "time_valid": False,
         "wiring_max_amps_all": 40, "wiring_max_amps_per_twc": 32,
-        "fallback_amps": 6, "min_amps": 8, "free_heap": 81234,
+        "fallback_amps": 6, "min_amps": 8, "car_rules": 0, "free_heap": 81234,
         "loop_max_ms": None,
         "network": {"up": False, "connects": 0, "last_error": None},
         "ntp": {"synced": False, "last_error": None},
@@ -59,6 +59,7 @@ def test_state_shows_the_lease_and_the_slaves():
     a.actual_ca = 987
     a.state = proto.STATE_CHARGING
     a.volts[0], a.volts[1], a.volts[2] = 230, 231, 229
+    a.half_amps[0], a.half_amps[1], a.half_amps[2] = 31, 0, 2
     a.kwh = 4321
     a.vin[:] = VIN
     a.vin_known = True
@@ -79,12 +80,12 @@ def test_state_shows_the_lease_and_the_slaves():
     assert d["slaves"] == [
         {"id": "1A2B", "link": "linked", "protocol": 2, "max_amps": 32,
          "offered_amps": 10, "actual_amps": 9.87, "state": "charging",
-         "volts": [230, 231, 229], "lifetime_kwh": 4321,
-         "vin": "5YJ3E1EA7JF000001", "cap_amps": 16, "wanting": True},
+         "volts": [230, 231, 229], "phase_amps": [15.5, 0, 1], "lifetime_kwh": 4321,
+         "vin": "5YJ3E1EA7JF000001", "cap_amps": 16, "car_rule": None, "wanting": True},
         {"id": "00CD", "link": "lost", "protocol": 1, "max_amps": 16.5,
          "offered_amps": 0, "actual_amps": 10.0, "state": "0x0B",
-         "volts": [0, 0, 0], "lifetime_kwh": None, "vin": None,
-         "cap_amps": None, "wanting": False}]
+         "volts": [0, 0, 0], "phase_amps": None, "lifetime_kwh": None, "vin": None,
+         "cap_amps": None, "car_rule": None, "wanting": False}]
     assert '"actual_amps":9.87,' in text and '"actual_amps":10.00,' in text
 
 

@@ -135,7 +135,7 @@ class SimDevice:
     def cars_w(self) -> float:
         """What the cars draw now, watts: what a meter on the Wall Connectors' circuit
         sees (not what the TWCs report: an idle one reports 0.25 A). Any thread."""
-        return sum(s.car.amps * s.volts * s.phases for s in self.slaves)
+        return sum(s.car.amps * s.volts * s.car.phases_on(s.phases) for s in self.slaves)
 
     def view(self) -> DeviceView:
         """A snapshot, read from another thread: each figure is current, together they

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from twcm.service.config import (ApiConfig, Config, ConfigError, DatabaseConfig, GreenConfig,
                                  SiteConfig, SourceConfig)
+from twcm.service.cars import car_problems
 from twcm.service.config_problems import DOCS, Problem, bad, describe, line
 from twcm.service.sources import ROLES, kinds
 from twcm.service.sources.combine import RULES
@@ -89,6 +90,7 @@ def _check(config: Config) -> list[Problem]:
             problems.append(bad(("site", i, "name"), site.name, "another site has this name",
                                 "give each [[site]] its own name"))
         problems += _sources_problems(i, site)
+        problems += car_problems(i, site)
         try:
             site.settings()
         except ValueError as e:

@@ -22,12 +22,14 @@ from twcm.service.config import SiteConfig
 from twcm.service.devicelink import SiteLink
 from twcm.service.policy import ChargeNow, Decision, Policy, site_inputs
 from twcm.service.policy.device_schedule import device_schedule
+from twcm.service.policy.phases import CarPhases
 from twcm.service.sources import Reading, kinds
 from twcm.service.sources.combine import Combined, Meters
 from twcm.service.sources.feed import Feed
 from twcm.service.settings import SiteSettings
 from twcm.service.store import Store
 from twcm.service import twc_checks
+from twcm.service.cars import cars_status, device_rules
 
 log = logging.getLogger("twcm.service")
 
@@ -69,6 +71,8 @@ class SiteLoop:
         for twc, amps in (store.twc_caps(config.name) if store else {}).items():
             self.link.cap(twc, amps)
         self._start_stop_at: dict[str, float] = {}  # TWC -> monotonic of its last command
+        self.link.cars(device_rules(config.car))  # [[site.car]]: kept and applied on the device
+        self.car_phases = CarPhases()  # the phases each TWC's car really draws on
         self._shown: tuple | None = None
         self._stale: dict[str, str | None] = {}
         self._schedule: list[dict[str, int]] | None = None  # last pushed to the device
@@ -196,6 +200,7 @@ class SiteLoop:
                  for k, v in asdict(f).items()} for f in c.feeds],
             "settings": self.settings.effective(),
             "twc_caps": self._caps_status(),
+            "cars": cars_status(self.config.car, state),
             "twc_start_stop": {"enabled": self.config.twc_start_stop,
                                "last": dict(self.link.twcs.word)},
             "device": {"health": self.link.health(self.clock.monotonic()),
@@ -293,7 +298,8 @@ class SiteLoop:
         self._push_schedule()
         reading = self._read()
         age = 0.0 if reading is None else self.clock.age_s(reading.at)
-        inputs = site_inputs(reading, self.link.state, age)
+        inputs = site_inputs(reading, self.link.state, age,
+                             self.car_phases.update(self.link.state))
         wall = self.clock.time()
         decision = self.policy.decide(self._local(wall), inputs)
         name = self.config.name

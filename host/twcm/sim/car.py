@@ -35,17 +35,24 @@ class Car:
     vin is 17 ASCII characters, or None for a car that does not tell it
     (not a Tesla, or the TWC's car communication switched off). speed: the
     battery fills this many times faster than the draw says (see above).
+    phases: how many phases its charger draws on, at most (1, 2 or 3; None:
+    as many as its TWC supplies), e.g. 1 for a single-phase car on a
+    three-phase TWC.
     """
 
     def __init__(self, max_amps: float = 32.0, battery_kwh: float = 75.0,
                  soc: float = 0.5, vin: str | None = None,
-                 ramp_up: float = 2.0, ramp_down: float = 12.0, speed: float = 1.0) -> None:
+                 ramp_up: float = 2.0, ramp_down: float = 12.0, speed: float = 1.0,
+                 phases: int | None = None) -> None:
         if not 0.0 <= soc <= 1.0:
             raise ValueError("soc must be between 0 and 1")
         if not speed > 0:
             raise ValueError("speed must be above 0")
         if vin is not None and (len(vin) != 17 or not vin.isascii()):
             raise ValueError("a VIN is 17 ASCII characters")
+        if phases not in (None, 1, 2, 3):
+            raise ValueError("phases must be 1, 2 or 3, or None")
+        self.phases = phases
         self.max_amps = max_amps
         self.battery_wh = battery_kwh * 1000.0
         self.stored_wh = self.battery_wh * soc
@@ -68,6 +75,10 @@ class Car:
     def soc(self) -> float:
         return self.stored_wh / self.battery_wh if self.battery_wh else 1.0
 
+    def phases_on(self, supplied: int) -> int:
+        """The phases it draws on from a TWC that supplies `supplied`."""
+        return supplied if self.phases is None else min(self.phases, supplied)
+
     def plug(self) -> None:
         self.plugged = True
 
@@ -85,8 +96,10 @@ class Car:
 
         The energy of the interval is counted at the draw it started with,
         times speed, and goes into the battery; the caller's meter counts the
-        same Wh.
+        same Wh. phases: those the TWC supplies (the car draws on as many of
+        them as it can).
         """
+        phases = self.phases_on(phases)
         last = self._last_ms
         self._last_ms = now_ms
         if last is None or now_ms <= last:

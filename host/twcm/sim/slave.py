@@ -249,10 +249,11 @@ class SimSlave:
                                       max(actual, IDLE_CA), self.protocol)
         elif code == proto.METER_REQUEST:
             live = (1, 1, 1) if self.phases == 3 else (1, 0, 0)
+            drawn = self.car.phases_on(self.phases)  # a 1-phase car draws on L1 only
             half = round(self.car.amps * 2)
             n = proto.meter_reply(buf, self.id, int(self.kwh),
                                   [self.volts * k for k in live],
-                                  [half * k for k in live])
+                                  [half if p < drawn else 0 for p in range(3)])
         elif code in (proto.START_CHARGING, proto.STOP_CHARGING):
             n = proto.charge_ack(buf, proto.START_ACK if code == proto.START_CHARGING
                                  else proto.STOP_ACK, self.id)

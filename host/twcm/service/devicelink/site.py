@@ -13,8 +13,8 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, get_args, get_origin, get_type_hints
 
 from twc import payloads
-from twc.contract import (EVENT_TOPIC, ONLINE_TOPIC, SCHEDULE_TOPIC, SITE_RULE, SITE_TOPIC,
-                          STATE_TOPIC, prefix, site_ok)
+from twc.contract import (CARS_TOPIC, EVENT_TOPIC, ONLINE_TOPIC, SCHEDULE_TOPIC, SITE_RULE,
+                          SITE_TOPIC, STATE_TOPIC, prefix, site_ok)
 
 from .twcs import TwcLinks
 
@@ -24,6 +24,15 @@ SILENT_AFTER_S = 90.0  # the device publishes its state at least every 30 s: thr
 # Device events (docs/mqtt.md) that say something is wrong on the bus: warnings in the log.
 TROUBLE = ("second_master", "id_conflict", "too_many_slaves", "schedule_not_restored",
            "rejected")
+
+@dataclass(frozen=True)
+class CarRule:
+    """The rule the device applies to a slave's car, by its VIN (cars/set, docs/cars.md)."""
+    vin: str
+    max_amps: int
+    min_amps: int
+    priority: int
+
 
 @dataclass(frozen=True)
 class Slave:
@@ -40,6 +49,8 @@ class Slave:
     vin: str | None
     cap_amps: int | None
     wanting: bool | None  # None from a device that predates the field
+    phase_amps: tuple[float, ...] | None = None  # per phase, from its meter (FD EB)
+    car_rule: CarRule | None = None  # None without one, or from a device before car rules
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class DeviceState:
     ntp: NtpHealth | None
     mqtt: MqttHealth | None
     events_dropped: int | None
+    car_rules: int | None = None  # rules stored on the device (cars/set)
 
 
 class Garbage(ValueError):
@@ -103,10 +115,14 @@ def _value(d: dict, key: str, hint: Any, where: str) -> Any:
     nested = next((t for t in types if is_dataclass(t)), None)
     if nested is not None:  # an object of the state, e.g. network
         return _build(nested, v, f"{where}{key}: ")
-    if get_origin(hint) is tuple:  # volts: a list of integers
-        if isinstance(v, list) and all(type(x) is int for x in v):
+    tuple_hint = hint if get_origin(hint) is tuple else next(
+        (t for t in types if get_origin(t) is tuple), None)
+    if tuple_hint is not None:  # volts: a list of integers; phase_amps: of numbers
+        each = (int, float) if get_args(tuple_hint)[0] is float else (int,)
+        if isinstance(v, list) and all(type(x) in each for x in v):
             return tuple(v)
-        raise Garbage(f"{where}{key} must be a list of integers")
+        raise Garbage(f"{where}{key} must be a list of "
+                      f"{'numbers' if float in each else 'integers'}")
     ok = tuple(t for t in types if t is not type(None)) + ((int,) if float in types else ())
     if isinstance(v, bool) and bool not in ok or not isinstance(v, ok):
         names = " or ".join(t.__name__ for t in ok)
@@ -171,6 +187,8 @@ class SiteLink:
         self._sent: tuple[int, float] | None = None  # (amps, monotonic) of the last lease
         self._windows: list[dict] | None = None
         self._schedule_due = False
+        self._cars: list[dict] | None = None  # the rules for cars by VIN (cars/set)
+        self._cars_due = False
         self._watch_from = 0.0
         self.twcs = TwcLinks(site, self.prefix, self.ttl_s, self.renew_s, self._next_seq)
 
@@ -225,17 +243,27 @@ class SiteLink:
         self._schedule_due = True
         self.notify()
 
+    def cars(self, rules: list[dict]) -> None:
+        """Push the rules for cars by VIN ([{"vin", "max_amps", ...}], docs/mqtt.md); sent
+        once the device's state is known (min_amps is held within its per-TWC wiring),
+        and again at each reconnect."""
+        self._cars = [dict(r) for r in rules]
+        self._cars_due = True
+        self.notify()
+
     def reconnected(self, now: float) -> None:
         """A new broker session: send the lease and schedule anew, watch from now."""
         self._sent = None
         self._schedule_due = self._windows is not None
+        self._cars_due = self._cars is not None
         self._watch_from = now
         self.twcs.reconnected()
 
     def next_due(self, now: float) -> float:
         """When outbox() has something next (monotonic); inf if nothing will be."""
-        return now if self._schedule_due else min(self._lease_due(now),
-                                                  self.twcs.next_due(now))
+        if self._schedule_due or self._cars_due and self.state is not None:
+            return now
+        return min(self._lease_due(now), self.twcs.next_due(now))
 
     def _lease_due(self, now: float) -> float:
         amps = self.lease_amps
@@ -251,6 +279,12 @@ class SiteLink:
             live = [w for w in self._windows if w["end"] > wall]  # ended ones would be refused
             out.append((self.prefix + SCHEDULE_TOPIC, json.dumps(live).encode()))
             self._schedule_due = False
+        if self._cars_due and self._cars is not None and self.state is not None:
+            per_twc = self.state.wiring_max_amps_per_twc
+            rules = [{**r, "min_amps": min(r["min_amps"], per_twc)} if "min_amps" in r else r
+                     for r in self._cars]
+            out.append((self.prefix + CARS_TOPIC, json.dumps(rules).encode()))
+            self._cars_due = False
         amps = self.lease_amps
         if amps is not None and self._lease_due(now) <= now:
             lease = {"amps": amps, "ttl_s": self.ttl_s, "seq": self._next_seq()}
@@ -306,7 +340,7 @@ class SiteLink:
         kind = data["event"]
         self.twcs.heard(data)
         topic = data.get("topic")
-        if kind == "rejected" and (topic in (SITE_TOPIC, SCHEDULE_TOPIC) or isinstance(
+        if kind == "rejected" and (topic in (SITE_TOPIC, SCHEDULE_TOPIC, CARS_TOPIC) or isinstance(
                 topic, str) and topic.startswith("twc/")):
             log.error("site %s: the device refused our %s: %s", self.site, data["topic"],
                       data.get("reason"))

@@ -142,10 +142,17 @@ class Policy:
         s = self.settings
         volts = inputs.volts if plausible_volts(inputs.volts) else s.volts
         phases = inputs.phases if inputs.phases in (1, 2, 3) else s.phases
-        vp = volts * phases
+        cars = [(a, p if p in (1, 2, 3) else phases) for a, p in inputs.cars]
+        # Green tracking converts with the phases the cars really draw on (the most of
+        # them: a lease is amps per phase for every car); the house load is spread over
+        # the Wall Connectors' (the site's) phases.
+        vp = volts * max((p for _, p in cars), default=phases)
+        site_vp = volts * phases
         # Unknown counts as 0: that under-states surplus and over-states house load.
         charger_amps = _known(inputs.charger_amps) or 0.0
-        charger_w = charger_amps * vp
+        in_cars = sum(a for a, _ in cars)
+        charger_w = volts * (sum(a * p for a, p in cars)
+                             + max(0.0, charger_amps - in_cars) * phases)
         fresh = inputs.meter_age_s <= s.max_reading_age_s
         meters = (inputs.generation_w, inputs.consumption_w, inputs.grid_import_w)
         gen, cons, grid = (_known(m) for m in meters) if fresh else (None, None, None)
@@ -158,7 +165,7 @@ class Policy:
         if s.main_fuse_amps is not None:
             phase_amps = inputs.grid_phase_amps if fresh else None
             claims.append(self._fuse_claim(s.main_fuse_amps, cons, grid, phase_amps,
-                                           charger_amps, vp))
+                                           charger_amps, charger_w, site_vp, cars))
         if self.charge_now_request is not None:
             manual = self.charge_now_request.claim(now)
             if manual is None:
@@ -194,16 +201,19 @@ class Policy:
 
     def _fuse_claim(self, fuse: float, cons: float | None, grid: float | None,
                     phase_amps: tuple[float, ...] | None, charger_amps: float,
-                    vp: float) -> Claim:
+                    charger_w: float, vp: float, cars: list[tuple[float, int]]) -> Claim:
         """Ceiling so that house load plus charger stay within the main fuse.
 
-        From the house load, spread over the charger's phases, without counting on the
+        From the house load (less the cars' real load: amps times the phases each draws
+        on), spread over the site's phases (vp: volts x phases), without counting on the
         sun; and where the grid meter measures each phase, also from its most loaded
-        phase less the cars' own current: whichever leaves less. The measured current
-        is net of the sun, so it only ever lowers the ceiling; it catches a house load
-        on one phase that the spread hides. Whichever phases the cars use, the room on
-        theirs is at least fuse - (most loaded phase - cars' current)."""
-        charger_w = charger_amps * vp
+        phase less the cars' current surely on it: whichever leaves less. The measured
+        current is net of the sun, so it only ever lowers the ceiling; it catches a house
+        load on one phase that the spread hides. Which phase of the meter a car's phase
+        is, is not known: one car's current is on the busiest phase if it draws there,
+        and if not, that phase is not its to share, so the room on the car's own phase is
+        at least fuse - (busiest - its current). With several cars, only the current of
+        those that draw on every measured phase is surely on the busiest one."""
         if cons is not None:
             house = cons - charger_w if self.settings.green.subtract_charger_load else cons
         elif grid is not None:
@@ -214,10 +224,13 @@ class Policy:
         measured = [_known(a) for a in phase_amps or ()]
         if measured and None not in measured:
             worst = max(a for a in measured if a is not None)
-            left = max(0, math.floor(fuse - (worst - charger_amps)))
+            drawing = [(a, p) for a, p in cars if a >= 1]
+            ours = charger_amps if len(drawing) <= 1 else sum(
+                a for a, p in drawing if p >= len(measured))
+            left = max(0, math.floor(fuse - (worst - ours)))
             if left < room:
                 return Claim("safety", left, f"main fuse {fuse:g} A with {worst:.1f} A "
-                             f"on the busiest phase ({charger_amps:.1f} A of it the cars'): "
+                             f"on the busiest phase ({ours:.1f} A of it the cars'): "
                              f"{left} A left")
         return Claim("safety", room, f"main fuse {fuse:g} A with house load "
                      f"{max(0.0, house):.0f} W: {room} A left")

@@ -7,8 +7,11 @@ site's meter reading (twcm.service.sources.Reading) and the device's state messa
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from twcm.service.policy.phases import CHARGING_AMPS, measured_phases, wired_phases
 
 if TYPE_CHECKING:  # only their fields are read: the policy imports no I/O
     from twcm.service.devicelink.site import DeviceState
@@ -35,7 +38,10 @@ class Inputs:
     meter_age_s: float = 0.0  # age of the meter readings above
     charger_amps: float = 0.0  # what the cars draw together, amps per phase
     volts: float | None = None  # at the Wall Connectors, else at the meter
-    phases: int | None = None  # the Wall Connectors' phases in use
+    phases: int | None = None  # the phases the Wall Connectors are wired to
+    cars: tuple[tuple[float, int], ...] = ()
+    """(amps drawn, phases really drawn on) of each car that wants or draws current
+    (policy/phases.py); 0 phases, or no cars: as many as `phases`."""
     wanting: bool | None = None  # any car wants current; None: the device does not say
 
 
@@ -46,13 +52,16 @@ def _wanting(says: list[bool | None]) -> bool | None:
     return None if None in says else False
 
 
-def site_inputs(reading: Reading | None, state: DeviceState | None, age_s: float) -> Inputs:
+def site_inputs(reading: Reading | None, state: DeviceState | None, age_s: float,
+                car_phases: Mapping[str, int] | None = None) -> Inputs:
     """The policy's inputs from the combined meter reading (None: nothing known), the
-    device's latest state (None: not heard yet) and how old the reading is.
+    device's latest state (None: not heard yet), how old the reading is, and the phases
+    each TWC's car was last measured on (phases.CarPhases; else from this state alone).
 
     From the device, its linked slaves only (a lost slave's figures are its last word):
-    what their cars draw, the mean of the phase voltages they measure and the most
-    phases one of them uses, and whether a car wants current (each slave's `wanting`,
+    what their cars draw, the mean of the phase voltages they measure, the most phases
+    one of them is wired to, each car's draw and the phases it really draws on (for the
+    cars that want or draw current), and whether a car wants current (each slave's `wanting`,
     the master's own view; unknown if a slave predates the field and none says yes).
     The meter's voltage stands in when the Wall Connectors measure none.
     """
@@ -61,9 +70,12 @@ def site_inputs(reading: Reading | None, state: DeviceState | None, age_s: float
     volts = sum(used) / len(used) if used else None
     if not plausible_volts(volts) and reading is not None and plausible_volts(reading.volts):
         volts = reading.volts
-    phases = max((sum(1 for v in s.volts if v) for s in linked), default=0)
+    phases = max((wired_phases(s) for s in linked), default=0)
+    known = car_phases or {}
+    cars = tuple((s.actual_amps, known.get(s.id) or measured_phases(s) or wired_phases(s))
+                 for s in linked if s.wanting or s.actual_amps >= CHARGING_AMPS)
     device = Inputs(charger_amps=sum(s.actual_amps for s in linked), volts=volts,
-                    phases=phases or None,
+                    phases=phases or None, cars=cars,
                     wanting=None if state is None else _wanting([s.wanting for s in linked]))
     if reading is None:
         return device
