@@ -21,6 +21,7 @@ from twcm.service.config import (ApiConfig, Config, ConfigError, DatabaseConfig,
 from twcm.service.config_problems import DOCS, Problem, bad, describe, line
 from twcm.service.sources import ROLES, kinds
 from twcm.service.sources.combine import RULES
+from twcm.service.tariffs.checks import tariff_problems
 
 
 def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> Problem:
@@ -89,6 +90,7 @@ def _check(config: Config) -> list[Problem]:
             problems.append(bad(("site", i, "name"), site.name, "another site has this name",
                                 "give each [[site]] its own name"))
         problems += _sources_problems(i, site)
+        problems += tariff_problems(i, site)
         try:
             site.settings()
         except ValueError as e:
