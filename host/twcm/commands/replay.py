@@ -11,14 +11,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from twcm.commands.master import amps_arg
+from twcm.service.config import CarConfig, ConfigError
+from twcm.service.config_load import check_site
 from twcm.service.policy import GreenSettings
 from twcm.replay import (DAYS, MODES, TraceError, day, figures, load_trace, oracle, plot,
                          replay, replay_settings)
-from twcm.replay.engine import VOLTS
+from twcm.replay.engine import CAR_VIN, VOLTS
 
 
 def _hours(text: str) -> float:
@@ -29,6 +34,31 @@ def _hours(text: str) -> float:
     if not 0 <= value <= 24 * 366:
         raise argparse.ArgumentTypeError(f"{value:g} h is out of range; give 0 or more")
     return value
+
+
+def _car(text: str) -> dict[str, object]:
+    when, _, kwh = text.partition(",")
+    try:
+        car = CarConfig.model_validate({"vin": CAR_VIN, "departure": when,
+                                        "target_kwh": float(kwh)})
+    except (ValueError, ValidationError):
+        raise argparse.ArgumentTypeError(f"{text!r}: give the departure and the kWh, e.g. "
+                                         "07:00,20") from None
+    return {"departure": car.departure, "target_kwh": car.target_kwh}
+
+
+def _tariff(path: str) -> dict[str, object]:
+    """The [tariff] table of a TOML file, checked as a [site.tariff] (ValueError)."""
+    with open(path, "rb") as f:
+        table = tomllib.load(f).get("tariff")
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: no [tariff] table (see examples/tariff-night.toml)")
+    config = {"name": "replay", "max_amps": 32, "source": {"type": "static"}, "tariff": table}
+    try:
+        check_site(config)
+    except ConfigError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +84,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--decide-s", type=float, default=5.0, metavar="S",
                    help="seconds between policy decisions (default 5)")
     p.add_argument("--plot", metavar="OUT.png", help="draw the day (needs matplotlib)")
+    p.add_argument("--tariff", metavar="FILE.toml", help="score the day's cost with the "
+                   "[tariff] table in FILE (as a [site.tariff], e.g. static; fetched once; "
+                   "examples/tariff-night.toml)")
+    p.add_argument("--car", type=_car, metavar="HH:MM,KWH", help="the car's departure and "
+                   "the kWh it needs by then: the planner charges for it")
     p.set_defaults(run=run)
 
 
@@ -112,11 +147,15 @@ def run(args: argparse.Namespace) -> int:
         if not 1 <= args.decide_s <= 300:
             raise ValueError(f"--decide-s: {args.decide_s:g} must be 1 to 300 s")
         steps = trace.resample(args.decide_s, start, end)
+        tariff = _tariff(args.tariff) if args.tariff else None
     except ValueError as e:
         return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot read the tariff: {e}")
     progress = Progress(sys.stderr)
     try:
-        result = replay(steps, settings, args.decide_s, progress=progress)
+        result = replay(steps, settings, args.decide_s, progress=progress, tariff=tariff,
+                        car=args.car)
     finally:
         progress.close()
     best = oracle(steps, VOLTS, settings.min_amps, settings.max_amps, green.flex_w)

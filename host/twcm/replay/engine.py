@@ -21,20 +21,25 @@ is exported.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
+from typing import Any
 
+from twcm.replay.cost import Deadline, cheapest, price_at, step_cost
 from twcm.replay.device import VOLTS, BusClock, Device
 from twcm.replay.trace import Trace
 from twcm.service.config import SiteConfig
 from twcm.service.policy import GreenSettings, NonScheduled, Settings
+from twcm.service.car_plans import departure
 from twcm.service.site import SiteLoop
 from twcm.service.sources import Reading
 from twcm.service.sources.combine import Combined, Meters
 
 SITE = "replay"
+CAR_VIN = "REPLAYCAR00000001"  # the replay's one car with a departure (its TWC tells no VIN)
 WARMUP_MS = 15_000  # the master links the slaves before the day starts
 MODES = {"green": NonScheduled.TRACK_GREEN, "fixed": NonScheduled.FIXED,
          "off": NonScheduled.DO_NOT_CHARGE}
@@ -68,6 +73,18 @@ class Result:
     charging_hours: float = 0.0  # time with a car drawing current
     wall_s: float = 0.0
     samples: list[Sample] = field(default_factory=list)
+    # With a tariff: the site's cost of the day and the cheapest known afterwards; with a
+    # car's departure: the target, and what the car had by then.
+    currency: str | None = None
+    cost: float | None = None
+    best_cost: float | None = None
+    deadline: Deadline | None = None
+    by_deadline_kwh: float = 0.0
+
+    @property
+    def deadline_met(self) -> bool | None:
+        d = self.deadline
+        return None if d is None else self.by_deadline_kwh >= d.kwh - 0.05
 
     @property
     def grid_share(self) -> float:
@@ -106,10 +123,12 @@ def replay_settings(mode: str = "green", max_amps: int = 32,
                     non_scheduled_amps=max_amps, green=green)
 
 
-def site_config(settings: Settings, decide_s: float) -> SiteConfig:
+def site_config(settings: Settings, decide_s: float, tariff: dict[str, Any] | None = None,
+                car: dict[str, Any] | None = None) -> SiteConfig:
     """The replay's site as a twcm.toml would make it: these policy settings, a turn every
-    decide_s, the times of day in UTC. Its source is a placeholder: SiteLoop is given
-    the trace's meters instead."""
+    decide_s, the times of day in UTC, and a [site.tariff] and a [[site.car]] (without
+    its vin: CAR_VIN) if given. Its source is a placeholder: SiteLoop is given the trace's
+    meters instead."""
     if settings.windows:
         raise ValueError("windows: the replay has no schedule windows; leave them out")
     skip = ("max_amps", "non_scheduled", "windows", "green", "consumption_offsets")
@@ -118,6 +137,8 @@ def site_config(settings: Settings, decide_s: float) -> SiteConfig:
     return SiteConfig.model_validate({
         "name": SITE, "max_amps": settings.max_amps, "interval_s": decide_s,
         "timezone": "UTC", "source": {"type": "static"},
+        **({"tariff": tariff} if tariff else {}),
+        **({"car": [{"vin": CAR_VIN, **car}]} if car else {}),
         "policy": {**policy, "non_scheduled": settings.non_scheduled.value,
                    "green": asdict(settings.green),
                    "consumption_offsets": [asdict(o) for o in settings.consumption_offsets]}})
@@ -133,11 +154,14 @@ Progress = Callable[[float, float], None]
 
 
 def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
-           bus_step_ms: int = 20, progress: Progress | None = None) -> Result:
+           bus_step_ms: int = 20, progress: Progress | None = None,
+           tariff: dict[str, Any] | None = None, car: dict[str, Any] | None = None) -> Result:
     """Run the site loop and the device over `trace` (resampled to decide_s).
 
     Without events one car is plugged into TWC 0 all day; with events,
-    cars come and go as they say.
+    cars come and go as they say. `tariff`: a [site.tariff] table, fetched once at the
+    start (a static one, say), to score the day's cost; `car`: a [[site.car]] table
+    with a departure and a target, planned for (site_config).
     """
     began = time.perf_counter()
     steps = trace.resample(decide_s)
@@ -145,13 +169,20 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
     device = Device(SITE, twcs, settings.max_amps, bus_step_ms)
     clock = BusClock(device.bus, _unix(steps.start))
     meters = TraceMeters()
-    site = SiteLoop(site_config(settings, decide_s), None, clock, meters)
+    site = SiteLoop(site_config(settings, decide_s, tariff, car), None, clock, meters)
+    for feed in site.prices.feeds:
+        asyncio.run(feed.fetch(site.now()))
+    slots = site.prices.slots(clock.time())
     device.run(WARMUP_MS, site.link, clock)
     clock.begin()
     events = list(steps.events)
     if not events:
         device.slaves[0].car.plug()
     out = Result(steps.start, hours=steps.duration_s / 3600.0)
+    if tariff:
+        out.currency, out.cost = (slots[0].currency if slots else None), 0.0
+    if car and car.get("departure") and car.get("target_kwh"):
+        out.deadline = Deadline(departure(car["departure"], site.now()), car["target_kwh"])
     step_ms = round(decide_s * 1000)
     hours = step_ms / 3_600_000
     offers = device.offers()
@@ -162,6 +193,7 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
             car = device.slaves[e.twc].car
             car.plug() if e.kind == "plug" else car.unplug()
         gen, house = steps.generation_w[k], steps.consumption_w[k]
+        at = clock.time()
         consumption = house + device.car_w()
         meters.reading = Reading(generation_w=gen, consumption_w=consumption,
                                  grid_import_w=consumption - gen, at=clock.time())
@@ -187,8 +219,18 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
         out.car_grid_kwh += (car_w - green) * hours / 1000
         out.exported_kwh += max(0.0, surplus - car_w) * hours / 1000
         out.charging_hours += hours if car_w > 0 else 0.0
+        if out.cost is not None:
+            out.cost += step_cost(price_at(slots, at), house + car_w - gen, hours)
+        if out.deadline is not None and at < out.deadline.at:
+            out.by_deadline_kwh += car_w * hours / 1000
         out.samples.append(Sample(t, gen, house, limit, car_w))
         if progress is not None:
             progress(t + decide_s, steps.duration_s)
+    if out.cost is not None:
+        t0 = _unix(steps.start)
+        n = len(steps.t_s) - 1
+        out.best_cost = cheapest(slots, [t0 + t for t in steps.t_s[:n]],
+                                 steps.generation_w[:n], steps.consumption_w[:n], hours,
+                                 settings.max_amps * VOLTS, out.car_kwh, out.deadline)
     out.wall_s = time.perf_counter() - began
     return out

@@ -1,7 +1,7 @@
 """The replay's figures as text, and a plot of the day (matplotlib)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,23 @@ def figures(result: Result, best: OracleResult) -> list[str]:
         f"site limit; {r.changes_per_hour:.1f} per hour of charging "
         f"({r.charging_hours:.1f} h)",
         f"start/stops     {r.offer_starts} (a car's offer going from 0 to above 0)",
-    ]
+    ] + costs(r)
+
+
+def costs(r: Result) -> list[str]:
+    """The day's cost against the cheapest known afterwards, and the deadline, if the
+    replay had a tariff and a car's departure."""
+    out = []
+    if r.cost is not None and r.best_cost is not None:
+        cur = r.currency or ""
+        out.append(f"cost          {r.cost:9.2f} {cur} (import x grid kWh - export, house "
+                   f"and cars); cheapest known afterwards {r.best_cost:.2f} {cur} "
+                   f"(+{r.cost - r.best_cost:.2f})")
+    if r.deadline is not None:
+        when = datetime.fromtimestamp(r.deadline.at, timezone.utc).strftime("%H:%M UTC")
+        out.append(f"deadline      {'met' if r.deadline_met else 'MISSED'}: "
+                   f"{r.by_deadline_kwh:.2f} of {r.deadline.kwh:g} kWh by {when}")
+    return out
 
 
 def plot(result: Result, path: str | Path, title: str) -> None:

@@ -26,6 +26,8 @@ from twcm.service.policy.green_styles import STYLES
 from twcm.service.policy.schedule import DAY_NAMES
 from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
+from twcm.service.tariffs import kinds as tariff_kinds
+from twcm.service.forecast.base import kinds as forecast_kinds
 
 DEFAULT_DB = "~/.local/state/twcm/twcm.db"
 
@@ -159,6 +161,36 @@ class SourceConfig(BaseModel):
         return kind.roles(kind.options.model_validate(self.options()))
 
 
+class TariffConfig(BaseModel):
+    """One tariff ([[site.tariff]], docs/tariffs.md): `type` picks the integration, which
+    checks the keys not named here."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    type: Annotated[str, _must(lambda v: v in tariff_kinds(), "no such tariff type: give "
+                               "one of " + ", ".join(sorted(tariff_kinds())))]
+    name: Annotated[str | None, _must(site_ok, f"not a tariff name: give {SITE_RULE}")] = None
+    interval_s: float | None = Field(None, gt=0, le=86400)
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def label(self) -> str:
+        return self.name or self.type
+
+
+class ForecastConfig(BaseModel):
+    """The solar forecast for the planner ([site.forecast], docs/planner.md): `type` picks
+    the service, which checks the keys not named here."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    type: Annotated[str, _must(lambda v: v in forecast_kinds(), "no such forecast type: "
+                               "give one of " + ", ".join(sorted(forecast_kinds())))]
+    house_w: float = Field(500.0, ge=0, le=100000)  # the house's load the sun serves first
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 Rule = Annotated[str, _must(lambda v: v in RULES or site_ok(v),
                             'not a rule: give "sum", "priority" or the name of a source')]
 
@@ -184,6 +216,7 @@ class CarConfig(_Table):
     priority: int = Field(0, ge=-100, le=100)  # higher first when current is short
     target_soc: float | None = Field(None, gt=0, le=100)  # %, by departure
     target_kwh: float | None = Field(None, gt=0, le=200)  # or kWh, by departure
+    battery_kwh: float | None = Field(None, gt=0, le=200)  # usable; for target_soc (planner)
     departure: HHMM | None = None  # local time, daily
     schedule: list[WindowConfig] = []  # this car's preferred charging windows
     vehicle: str | None = None  # the [[site.vehicle]] name that reaches this car
@@ -209,6 +242,10 @@ class SiteConfig(_Table):
     combine: CombineConfig = CombineConfig()  # type: ignore[valid-type]
     car: Annotated[list[CarConfig], _must(_vins_differ, "two [[site.car]] tables have the "
                                           "same vin: give each car one table")] = []
+    # One [site.tariff] table or several [[site.tariff]]: the first with a price wins.
+    tariff: Annotated[list[TariffConfig], BeforeValidator(
+        lambda v: [v] if isinstance(v, dict) else v)] = []
+    forecast: ForecastConfig | None = None
 
     def sources(self) -> list[SourceConfig]:
         return self.source

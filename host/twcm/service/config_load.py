@@ -22,6 +22,7 @@ from twcm.service.cars import car_problems
 from twcm.service.config_problems import DOCS, Problem, bad, describe, line
 from twcm.service.sources import ROLES, kinds
 from twcm.service.sources.combine import RULES
+from twcm.service.tariffs.checks import tariff_problems
 
 
 def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> Problem:
@@ -91,6 +92,7 @@ def _check(config: Config) -> list[Problem]:
                                 "give each [[site]] its own name"))
         problems += _sources_problems(i, site)
         problems += car_problems(i, site)
+        problems += tariff_problems(i, site)
         try:
             site.settings()
         except ValueError as e:

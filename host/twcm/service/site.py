@@ -30,6 +30,8 @@ from twcm.service.settings import SiteSettings
 from twcm.service.store import Store
 from twcm.service import twc_checks
 from twcm.service.cars import cars_status, device_rules
+from twcm.service.car_plans import CarPlans
+from twcm.service.tariffs.checks import forecast, prices
 
 log = logging.getLogger("twcm.service")
 
@@ -66,6 +68,10 @@ class SiteLoop:
         self.policy = Policy(self.settings.settings)
         self.meters = meters(config) if readings is None else readings
         self.link = SiteLink(config.name, config.max_amps, ttl_s=config.ttl_s)
+        self.prices = prices(config)  # the tariffs, the solar forecast, the cars' plans
+        self.forecast = forecast(config)
+        self.plans = CarPlans.of(config.car, config.forecast.house_w if config.forecast
+                                 else 500.0)
         self.zone = ZoneInfo(config.timezone) if config.timezone else None
         self._restore_charge_now()
         for twc, amps in (store.twc_caps(config.name) if store else {}).items():
@@ -88,6 +94,8 @@ class SiteLoop:
         fails is logged, not fatal."""
         feeds = [asyncio.create_task(f.run(), name=f"source {f.name}")
                  for f in self.meters.feeds]
+        feeds += [asyncio.create_task(f.run(self.now), name=f"tariff {f.name}")
+                  for f in self.prices.feeds + ([self.forecast] if self.forecast else [])]
         try:  # the first decision waits a moment for the first readings
             await asyncio.wait([asyncio.create_task(f.tried.wait()) for f in self.meters.feeds],
                                timeout=self.config.interval_s)
@@ -174,6 +182,12 @@ class SiteLoop:
                     "start" if charging else "stop", 1 if charging else 2)
         return self.turn()
 
+    def set_car_soc(self, vin: str, soc: float | None) -> Decision:
+        """The SoC (%) of a [[site.car]] whose SoC no vehicle API tells (None: forget it),
+        for its plan to reach target_soc. ValueError names what is wrong."""
+        self.plans.set_soc(vin, soc)
+        return self.turn()
+
     def status(self) -> dict[str, Any]:
         """What the site does and why, its meters and its device, as JSON-ready data."""
         d, r, c = self.decision, self.reading, self.combined
@@ -201,6 +215,8 @@ class SiteLoop:
             "settings": self.settings.effective(),
             "twc_caps": self._caps_status(),
             "cars": cars_status(self.config.car, state),
+            "prices": self.prices.status(self.clock.time()),
+            "plans": self.plans.status(),
             "twc_start_stop": {"enabled": self.config.twc_start_stop,
                                "last": dict(self.link.twcs.word)},
             "device": {"health": self.link.health(self.clock.monotonic()),
@@ -281,7 +297,8 @@ class SiteLoop:
         self._push_at = mono
         limit = self.link.limit
         windows = [{**w, "amps": min(w["amps"], limit)}
-                   for w in device_schedule(self.policy.settings.windows, self.now())]
+                   for w in device_schedule(self.policy.settings.windows, self.now(),
+                                            extra=self.plans.spans())]
         if windows == self._schedule:
             return
         try:
@@ -293,8 +310,19 @@ class SiteLoop:
                  self.config.name, len(windows))
         self._schedule = windows
 
+    def _plan(self) -> None:
+        """The cars' plans, made again where due; a changed plan goes to the device."""
+        now = self.now()
+        solar = self.forecast.slots if self.forecast else []
+        versions = (self.prices.version(), self.forecast.version if self.forecast else 0)
+        if self.plans.update(now, self.link.state, self.policy.settings,
+                             self.prices.slots(now.timestamp()), solar, versions):
+            self._push_at = None
+        self.policy.plans = self.plans.plans()
+
     def turn(self) -> Decision:
         """Read, decide, lease and record once; the decision."""
+        self._plan()
         self._push_schedule()
         reading = self._read()
         age = 0.0 if reading is None else self.clock.age_s(reading.at)

@@ -1,7 +1,7 @@
 """Claims: each wish for the site limit, and how the wishes combine.
 
 Every part of the policy states what it wants as a :class:`Claim`. The
-wishes ("manual", "schedule", "green", "default") compete: the one of highest
+wishes ("manual", "schedule", "plan", "green", "default") compete: the one of highest
 priority sets the amps. "safety" claims do not compete; each is a ceiling
 that can only lower the winner's amps. The outcome names the claim that set
 the amps and the one that capped them, so the reason is always known.
@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-# Highest priority first. "safety" claims are ceilings, not wishes.
-PRIORITY: tuple[str, ...] = ("safety", "manual", "schedule", "green", "default")
+# Highest priority first. "safety" claims are ceilings, not wishes. "plan" (planner.py:
+# the cheapest slots to a car's departure target) yields to Charge Now and the user's own
+# windows, and is above green: in its slots the deadline counts more than the sun.
+PRIORITY: tuple[str, ...] = ("safety", "manual", "schedule", "plan", "green", "default")
 
 
 @dataclass(frozen=True)

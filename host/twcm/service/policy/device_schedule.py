@@ -8,6 +8,7 @@ home's zone (a DST change moves them as it moves the clocks), cut where they ove
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 
 from twc.payloads import MAX_WINDOWS
@@ -40,10 +41,15 @@ def occurrences(windows: tuple[Window, ...], now: datetime,
 
 
 def device_schedule(windows: tuple[Window, ...], now: datetime,
-                    horizon_s: float = HORIZON_S) -> list[dict[str, int]]:
+                    horizon_s: float = HORIZON_S,
+                    extra: Sequence[tuple[int, int, int]] = ()) -> list[dict[str, int]]:
     """The schedule/set payload for the next horizon_s: windows that neither overlap nor
-    touch with the same amps, at most MAX_WINDOWS (the earliest)."""
-    spans = occurrences(windows, now, horizon_s)
+    touch with the same amps, at most MAX_WINDOWS (the earliest). `extra`: more (start,
+    end, amps) spans in Unix seconds, merged in the same way (the cars' plans)."""
+    t0 = now.timestamp()
+    spans = occurrences(windows, now, horizon_s) + [
+        (s, min(e, int(t0 + horizon_s)), a) for s, e, a in extra
+        if e > t0 and s < t0 + horizon_s]
     cuts = sorted({t for s, e, _ in spans for t in (s, e)})
     merged: list[dict[str, int]] = []
     for a, b in zip(cuts, cuts[1:]):

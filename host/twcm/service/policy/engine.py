@@ -17,6 +17,7 @@ from twcm.service.policy.claims import Claim, Outcome, combine
 from twcm.service.policy.green import GreenSettings, GreenTracker, surplus_w
 from twcm.service.policy.inputs import Inputs, plausible_volts
 from twcm.service.policy.offsets import ConsumptionOffset, check_offsets, explain, total_w
+from twcm.service.policy.planner import Plan, plan_claim
 from twcm.service.policy.schedule import ChargeNow, Window, schedule_claim
 
 def _known(value: float | None) -> float | None:
@@ -118,6 +119,7 @@ class Policy:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.charge_now_request: ChargeNow | None = None
+        self.plans: tuple[Plan, ...] = ()  # the cars' plans (planner.py), set by the site
         self._green = GreenTracker(settings.green, settings.min_amps, settings.max_amps)
 
     def update(self, settings: Settings) -> None:
@@ -175,6 +177,9 @@ class Policy:
         scheduled = schedule_claim(s.windows, now)
         if scheduled is not None:
             claims.append(scheduled)
+        planned = plan_claim(self.plans, now.timestamp(), s.max_amps)
+        if planned is not None:
+            claims.append(planned)
         tracking = s.non_scheduled is NonScheduled.TRACK_GREEN
         free = green = None
         if tracking:

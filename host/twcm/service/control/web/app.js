@@ -9,6 +9,7 @@ import {power, renderDashboard} from "./dashboard.js";
 import {renderEditors, setupEditors} from "./editors.js";
 import {field} from "./format.js";
 import {renderHistory, renderSessions, seen} from "./history.js";
+import {renderPrices} from "./prices.js";
 import {renderTwcs} from "./twcs.js";
 
 const POLL_MS = 2000;
@@ -48,6 +49,7 @@ function siteSection(name) {
 function render(s) {
   const section = siteSection(s.site);
   renderDashboard(section, s);
+  renderPrices(section, s);
   seen(s, power(s).charging);
   renderTwcs(section, s.site, s);
   renderControls(section, s);

@@ -1,0 +1,1 @@
+"""One module per tariff type; each registers itself (twcm.service.tariffs.base)."""
