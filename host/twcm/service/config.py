@@ -25,6 +25,8 @@ from twcm.service.policy import offsets
 from twcm.service.policy.schedule import DAY_NAMES
 from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
+from twcm.service.status.options import (HomeAssistantConfig, HomeAssistantRestConfig,
+                                         TwcManagerMqttConfig)
 
 DEFAULT_DB = "~/.local/state/twcm/twcm.db"
 
@@ -300,4 +302,7 @@ class Config(_Table):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
     webipc: WebIpcConfig = WebIpcConfig()
+    home_assistant: HomeAssistantConfig = HomeAssistantConfig()  # status/ha_discovery.py
+    home_assistant_rest: HomeAssistantRestConfig = HomeAssistantRestConfig()  # status/ha_rest.py
+    twcmanager_mqtt: TwcManagerMqttConfig = TwcManagerMqttConfig()  # status/twcmanager_mqtt.py
     log: LogConfig = LogConfig()
