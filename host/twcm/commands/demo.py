@@ -1,6 +1,6 @@
 """`twcm demo`: the whole system on this computer, no hardware.
 
-An embedded MQTT broker, the firmware's master core as a simulated device with 1-3
+An embedded MQTT broker (or --broker's), the firmware's master core as a simulated device with 1-3
 simulated Wall Connectors and cars, and the host service's site loop, which tracks a
 simulated solar day and leases the site limit to the device. A live view shows the day,
 the leases and each Wall Connector; without a terminal, plain lines.
@@ -14,6 +14,7 @@ from datetime import datetime
 
 from twc.share import check_limits
 from twcm.commands.master import amps_arg
+from twcm.mqtt import parse_broker
 
 MAX_SPEED = 86_400
 
@@ -46,6 +47,14 @@ def _seconds(text: str) -> float:
     return _number(text, zero_ok=True)
 
 
+def _broker(text: str) -> str:
+    try:
+        parse_broker(text, None)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="the whole system with simulated TWCs, cars and sun",
                        description=__doc__.splitlines()[0])
@@ -61,6 +70,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="stop after S real seconds (default 0: run until Ctrl-C)")
     p.add_argument("--every", type=_positive, default=1.0, metavar="S",
                    help="without a terminal: print a line every S seconds (default 1)")
+    p.add_argument("--broker", type=_broker, metavar="URL",
+                   help="use this MQTT broker (mqtt://[user@]host[:port], the password in "
+                        "$TWCM_MQTT_PASSWORD) instead of an embedded one, e.g. Home "
+                        "Assistant's, which then discovers the demo's entities")
     p.set_defaults(run=run)
 
 
@@ -80,4 +93,4 @@ def run(args: argparse.Namespace) -> int:
         slaves=args.slaves, wiring_max_amps_all=args.wiring_max_amps_all,
         wiring_max_amps_per_twc=args.wiring_max_amps_per_twc, speed=args.speed,
         start=args.start, duration_s=args.duration, every_s=args.every,
-        live=sys.stdout.isatty()))
+        live=sys.stdout.isatty(), broker=args.broker))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -24,16 +25,18 @@ from tempfile import TemporaryDirectory
 
 from twc.share import Limits
 from twcm.service.config import SiteConfig
-from twcm.service.control import Api, Control
+from twcm.service.control import Api, Control, MqttControl
 from twcm.service.control.tokens import MemoryTokens
 from twcm.demo.device import SimDevice
 from twcm.demo.scenario import Scenario, timeline
 from twcm.demo.view import Frame, LiveView, PlainView
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
-from twcm.mqtt import parse_broker
+from twcm.mqtt import PASSWORD_ENV, parse_broker
 from twcm.service.policy import GreenSettings, Settings
 from twcm.service.sources.integrations.sim import Sim
 from twcm.service.site import SiteLoop
+from twcm.service.status.ha_discovery import HaDiscovery
+from twcm.service.status.options import HomeAssistantConfig
 from twcm.service.store import Store
 
 SITE = "demo"
@@ -57,6 +60,7 @@ class Options:
     duration_s: float = 0.0  # real seconds; 0: until Ctrl-C or SIGTERM
     every_s: float = 1.0  # plain view: a line this often (real seconds)
     live: bool = True  # the rich view, else plain lines
+    broker: str | None = None  # an MQTT broker's URL instead of the embedded one
 
 
 class DayClock:
@@ -165,15 +169,17 @@ async def run(o: Options) -> int:
         loop.add_signal_handler(sig, stop.set)
     if o.duration_s:
         loop.call_later(o.duration_s, stop.set)
-    broker = EmbeddedBroker(_free_port())
+    broker = EmbeddedBroker(_free_port()) if o.broker is None else None
+    url = broker.url if broker is not None else o.broker
     api: Api | None = None
     state = TemporaryDirectory(prefix="twcm-demo-")  # the device's files and the database
     store = Store(Path(state.name) / "twcm.db")  # as twcm run records: the page's chart
     try:
         try:
-            await broker.start()
+            if broker is not None:
+                await broker.start()
         except Exception as e:
-            print(f"twcm demo: error: cannot start the embedded MQTT broker on {broker.url}: "
+            print(f"twcm demo: error: cannot start the embedded MQTT broker on {url}: "
                   f"{e}", file=sys.stderr)
             return 1
         clock = DayClock(o.start, o.speed)
@@ -181,17 +187,24 @@ async def run(o: Options) -> int:
         api, token = await _web(site, store)
         about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
                  f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "
-                 f"broker {broker.url}, web page http://127.0.0.1:{api.port}/#token={token}")
+                 f"broker {parse_broker(url, None)}, "
+                 f"web page http://127.0.0.1:{api.port}/#token={token}")
         view = (LiveView(about, clock.hhmm) if o.live
                 else PlainView(about, clock.hhmm, o.every_s))
         limits = Limits(o.wiring_max_amps_all, o.wiring_max_amps_per_twc, FALLBACK_AMPS)
         with view:
-            device = SimDevice(o.slaves, limits, parse_broker(broker.url, None), SITE,
+            mqtt = parse_broker(url, os.environ.get(PASSWORD_ENV))
+            device = SimDevice(o.slaves, limits, mqtt, SITE,
                                Path(state.name), view.event, o.speed)
             _meter(site).add_load(device.cars_w)
             device.start()
-            link = DeviceLink(broker.url, [site.link])
+            link = DeviceLink(url, [site.link])
+            # As twcm run: MQTT control, and Home Assistant discovery of its entities.
+            ha = HaDiscovery(url, [site], HomeAssistantConfig())
             tasks = [asyncio.create_task(link.run(), name="device link"),
+                     asyncio.create_task(MqttControl(url, Control([site])).run(),
+                                         name="mqtt control"),
+                     asyncio.create_task(ha.run(), name="home assistant discovery"),
                      asyncio.create_task(site.run(), name=f"site {SITE}"),
                      asyncio.create_task(_animate(o, clock, site, device, view), name="view")]
             try:
@@ -205,7 +218,8 @@ async def run(o: Options) -> int:
     finally:
         if api is not None:
             await api.stop()
-        await broker.stop()
+        if broker is not None:
+            await broker.stop()
         store.close()
         state.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):

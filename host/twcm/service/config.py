@@ -28,6 +28,8 @@ from twcm.service.sources import ROLES, Role, kinds
 from twcm.service.sources.combine import RULES
 from twcm.service.tariffs import kinds as tariff_kinds
 from twcm.service.forecast.base import kinds as forecast_kinds
+from twcm.service.status.options import (HomeAssistantConfig, HomeAssistantRestConfig,
+                                         TwcManagerMqttConfig)
 
 DEFAULT_DB = "~/.local/state/twcm/twcm.db"
 
@@ -366,4 +368,7 @@ class Config(_Table):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
     webipc: WebIpcConfig = WebIpcConfig()
+    home_assistant: HomeAssistantConfig = HomeAssistantConfig()  # status/ha_discovery.py
+    home_assistant_rest: HomeAssistantRestConfig = HomeAssistantRestConfig()  # status/ha_rest.py
+    twcmanager_mqtt: TwcManagerMqttConfig = TwcManagerMqttConfig()  # status/twcmanager_mqtt.py
     log: LogConfig = LogConfig()

@@ -23,6 +23,7 @@ from twcm.service.config_problems import DOCS, Problem, bad, describe, line
 from twcm.service.sources import ROLES, kinds
 from twcm.service.sources.combine import RULES
 from twcm.service.tariffs.checks import tariff_problems
+from twcm.service.status import checks as status_checks
 
 
 def _settings_problem(i: int, site: SiteConfig, e: ValueError) -> Problem:
@@ -98,6 +99,7 @@ def _check(config: Config) -> list[Problem]:
         except ValueError as e:
             problems.append(_settings_problem(i, site, e))
     problems += _webipc_problems(config)
+    problems += status_checks.problems(config)
     if (config.api.tls_cert is None) != (config.api.tls_key is None):
         problems.append((("api", "tls_cert" if config.api.tls_cert is None else "tls_key"),
                          "missing: TLS needs both tls_cert and tls_key (fix: set both, or "

@@ -17,6 +17,7 @@ from twcm.service.control.webipc import WebIpc
 from twcm.service.control.tokens import TokenFile
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
 from twcm.service.site import SiteLoop
+from twcm.service.status import outputs as status_outputs
 from twcm.service.store import Store
 
 log = logging.getLogger("twcm.service")
@@ -95,6 +96,8 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
         tasks = [asyncio.create_task(link.run(), name="device link"),
                  asyncio.create_task(MqttControl(url, control).run(), name="mqtt control")]
         tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
+        tasks += status_outputs.start(url, sites, config.home_assistant,  # HA, TWCManager
+                                      config.home_assistant_rest, config.twcmanager_mqtt)
         api = await _start_api(config, control, store)
         webipc = WebIpc.start(config.webipc, control)  # off by default; stopping removes it
         if webipc is not None:
