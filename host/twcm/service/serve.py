@@ -16,6 +16,7 @@ from twcm.service.control import Api, Control, MqttControl
 from twcm.service.control.webipc import WebIpc
 from twcm.service.control.tokens import TokenFile
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
+from twcm.service.ocpp import Session as OcppSession
 from twcm.service.site import SiteLoop
 from twcm.service.store import Store
 
@@ -95,6 +96,11 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
         tasks = [asyncio.create_task(link.run(), name="device link"),
                  asyncio.create_task(MqttControl(url, control).run(), name="mqtt control")]
         tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
+        # [site.ocpp]: the site as an OCPP 1.6J charge point (docs/ocpp.md); its state file
+        # (connectors, profiles, queued transactions) lives beside the database.
+        tasks += [asyncio.create_task(OcppSession(s, s.config.ocpp, db.parent / (
+            f"ocpp-{s.config.name}.json")).run(), name=f"ocpp {s.config.name}")
+            for s in sites if s.config.ocpp is not None]
         api = await _start_api(config, control, store)
         webipc = WebIpc.start(config.webipc, control)  # off by default; stopping removes it
         if webipc is not None:

@@ -22,6 +22,7 @@ from twcm.service.config import SiteConfig
 from twcm.service.devicelink import SiteLink
 from twcm.service.policy import ChargeNow, Decision, Policy, site_inputs
 from twcm.service.policy.device_schedule import device_schedule
+from twcm.service.policy.outside import Outside
 from twcm.service.sources import Reading, kinds
 from twcm.service.sources.combine import Combined, Meters
 from twcm.service.sources.feed import Feed
@@ -78,6 +79,7 @@ class SiteLoop:
         self.combined: Combined | None = None
         self.decision: Decision | None = None
         self.sent: int | None = None
+        self.outside: dict[str, Outside] = {}  # set_outside: e.g. "ocpp" (service/ocpp/)
 
     async def run(self) -> None:
         """Poll the sources and decide every interval_s until cancelled; a turn that
@@ -170,6 +172,19 @@ class SiteLoop:
                     "start" if charging else "stop", 1 if charging else 2)
         return self.turn()
 
+    def set_outside(self, name: str, outside: Outside | None) -> Decision:
+        """Take claims, per-TWC ceilings and schedule windows from outside the policy (the
+        OCPP charge point's, service/ocpp/limits.py) under `name`, or stop (None); call it
+        again whenever they changed. They go the way of every current: a claim in the
+        policy, the per-TWC caps and the lease, the device's sharing function. Returns
+        the site's decision."""
+        if outside is None:
+            self.outside.pop(name, None)
+        else:
+            self.outside[name] = outside
+        self._push_at = None  # the device's schedule may change with it
+        return self.turn()
+
     def status(self) -> dict[str, Any]:
         """What the site does and why, its meters and its device, as JSON-ready data."""
         d, r, c = self.decision, self.reading, self.combined
@@ -200,6 +215,7 @@ class SiteLoop:
                                "last": dict(self.link.twcs.word)},
             "device": {"health": self.link.health(self.clock.monotonic()),
                        "state": None if state is None else asdict(state)},
+            **{name: o.status() for name, o in self.outside.items()},
         }
 
     # -- inside ------------------------------------------------------------------------
@@ -277,6 +293,10 @@ class SiteLoop:
         limit = self.link.limit
         windows = [{**w, "amps": min(w["amps"], limit)}
                    for w in device_schedule(self.policy.settings.windows, self.now())]
+        fallback = None if self.link.state is None else self.link.state.fallback_amps
+        for o in self.outside.values():
+            windows = [{**w, "amps": min(w["amps"], limit)}
+                       for w in o.windows(windows, fallback)]
         if windows == self._schedule:
             return
         try:
@@ -295,7 +315,13 @@ class SiteLoop:
         age = 0.0 if reading is None else self.clock.age_s(reading.at)
         inputs = site_inputs(reading, self.link.state, age)
         wall = self.clock.time()
-        decision = self.policy.decide(self._local(wall), inputs)
+        decision = self.policy.decide(self._local(wall), inputs,
+                                      [c for o in self.outside.values() for c in o.claims()])
+        ceilings: dict[str, int] = {}
+        for o in self.outside.values():
+            for twc, amps in o.twc_caps().items():
+                ceilings[twc] = min(amps, ceilings.get(twc, amps))
+        self.link.ceil(ceilings)
         name = self.config.name
         if decision.lease:
             sent: int | None = self.link.want(decision.amps, decision.reason)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-# Highest priority first. "safety" claims are ceilings, not wishes.
-PRIORITY: tuple[str, ...] = ("safety", "manual", "schedule", "green", "default")
+# Highest priority first. "safety" claims are ceilings, not wishes. "ocpp": a CSMS's
+# charging profiles in [site.ocpp] mode "decides" (in mode "caps" they are safety ceilings).
+PRIORITY: tuple[str, ...] = ("safety", "ocpp", "manual", "schedule", "green", "default")
 
 
 @dataclass(frozen=True)
