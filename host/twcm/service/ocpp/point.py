@@ -61,12 +61,16 @@ class Point:
         self.queue: list[dict[str, Any]] = list(saved.get("queue", []))
         self.tx_ids: dict[int, int] = {int(k): v for k, v in saved.get("tx_ids", {}).items()}
         self._next_local = min([-1] + [m["local"] - 1 for m in self.queue if "local" in m]
-                               + [k - 1 for k in self.tx_ids])
-        self.txs: dict[int, Transaction] = {}
+                               + [k - 1 for k in self.tx_ids]
+                               + [t["local"] - 1 for t in saved.get("txs", {}).values()])
+        self.txs = {int(c): Transaction(**t) for c, t in saved.get("txs", {}).items()}
+        for c, t in self.txs.items():
+            self.limits.txs[c] = Tx(self.tx_ids.get(t.local, t.local), t.start)
+        self.limits.holds = {int(c): why for c, why in saved.get("holds", {}).items()}
         self.slaves: dict[int, Slave] = {}
         self.online = False
         self.statuses: dict[int, tuple[str, str, str | None]] = {}
-        self.finishing: set[int] = set()
+        self.finishing: set[int] = set(saved.get("finishing", []))
         self.pending_tag: dict[int, tuple[str, float]] = {}  # RemoteStart before the car
         self._wanting_since: dict[int, float] = {}
         self.changed = True  # limits changed: the site loop must hear of it
@@ -76,7 +80,10 @@ class Point:
     def save(self) -> None:
         self._save({"connectors": self.connector_of, "profiles": self.profiles.to_json(),
                     "keys": self.keys.changed, "queue": self.queue,
-                    "tx_ids": {str(k): v for k, v in self.tx_ids.items()}})
+                    "tx_ids": {str(k): v for k, v in self.tx_ids.items()},
+                    "txs": {str(c): vars(t) for c, t in self.txs.items()},
+                    "holds": {str(c): why for c, why in self.limits.holds.items()},
+                    "finishing": sorted(self.finishing)})
 
     # -- the device's state --------------------------------------------------------------
 

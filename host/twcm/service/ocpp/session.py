@@ -154,9 +154,9 @@ class Session:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _reset(self) -> None:
+        """Reset: _talk sends the transactions' stops, then closes the connection."""
         self._restart = True
-        if self.cp is not None:
-            asyncio.ensure_future(self.cp._connection.close())
+        self.wake.set()
 
     def _trigger(self, what: str, connector: int | None) -> None:
         self._triggers.append((what, connector))
@@ -205,6 +205,9 @@ class Session:
                 meter_at = now
             await self._triggered(cp)
             await self._send_queue(cp)
+            if self._restart:  # Reset: the stops are out; boot anew on a new connection
+                await cp._connection.close()
+                return
             await self._send_statuses(cp)
             self.wake.clear()
             wait = min([x for x in (beat_at + beat if beat else None,
@@ -261,6 +264,7 @@ class Session:
         """The limits changed: the site loop decides again with them."""
         if self.point.changed:
             self.point.changed = False
+            self.point.save()
             try:
                 self.site.set_outside("ocpp", self.point.limits)
             except Exception:
