@@ -5,12 +5,12 @@ from twcm.service.policy import PRIORITY, Claim, combine
 
 
 def test_priority_order():
-    assert PRIORITY == ("safety", "manual", "schedule", "plan", "green", "default")
+    assert PRIORITY == ("safety", "ocpp", "manual", "schedule", "plan", "green", "default")
 
 
-@pytest.mark.parametrize("winner", ["manual", "schedule", "plan", "green", "default"])
+@pytest.mark.parametrize("winner", ["ocpp", "manual", "schedule", "plan", "green", "default"])
 def test_highest_priority_wish_wins_whatever_its_amps(winner):
-    order = ["default", "green", "plan", "schedule", "manual"]
+    order = ["default", "green", "plan", "schedule", "manual", "ocpp"]
     # Every wish below the winner asks for more, so "most amps" would pick wrong.
     claims = [Claim(src, 10 + 5 * i, f"{src} wish") for i, src in enumerate(order)]
     claims = [c for c in claims if order.index(c.source) <= order.index(winner)]

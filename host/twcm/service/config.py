@@ -224,6 +224,47 @@ class CarConfig(_Table):
     vehicle: str | None = None  # the [[site.vehicle]] name that reaches this car
 
 
+def _ocpp_url_ok(v: str) -> bool:
+    u = urlsplit(v)
+    return u.scheme in ("ws", "wss") and bool(u.hostname) and not u.username
+
+
+class OcppConfig(_Table):
+    """[site.ocpp] (docs/ocpp.md): the site as an OCPP 1.6J charge point of a CSMS."""
+
+    url: Annotated[str, _must(_ocpp_url_ok, 'not a CSMS URL: give ws:// or wss://host[:port]'
+                              '/path, without a user (the charge point id is added to it), '
+                              'e.g. "ws://evcc.lan:8887/"')]
+    charge_point_id: Annotated[str, _must(
+        lambda v: 0 < len(v) <= 48 and v.isascii() and v.isprintable() and not set(v) & set(
+            "/?#% "), "not a charge point id: give 1-48 letters, digits, - or _, as the CSMS "
+        "knows the charge point")]
+    mode: Literal["decides", "caps"] = "caps"  # the CSMS decides, or only caps the policy
+    security_profile: Literal[0, 1, 2] = 0  # 1: basic auth; 2: basic auth over TLS (wss)
+    password_env: Annotated[str | None, _must(
+        lambda v: v in os.environ, "this environment variable is not set: export it with the "
+        "charge point's password before starting twcm, e.g. export TWCM_OCPP_PASSWORD=...")] = None
+    ca: Annotated[str | None, _must(lambda v: Path(v).expanduser().is_file(),
+                                    "no such file: give the PEM file of the CA that signed "
+                                    "the CSMS's certificate")] = None
+    meter_interval_s: int = Field(60, ge=0, le=3600)  # MeterValueSampleInterval; 0: none
+    id_tag: str | None = Field(None, min_length=1, max_length=20)  # else the car's VIN
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(key, problem and fix) the fields alone do not see (config_load.py)."""
+        wss = self.url.startswith("wss://")
+        out = []
+        if self.security_profile and not self.password_env:
+            out.append(("password_env", f"missing: security_profile {self.security_profile} "
+                        "sends a password (fix: set password_env to the variable holding it)"))
+        if self.security_profile == 2 and not wss:
+            out.append(("url", f"{self.url} is not allowed: security_profile 2 is TLS (fix: "
+                        "give a wss:// URL)"))
+        if self.ca and not wss:
+            out.append(("ca", "not used without TLS (fix: give a wss:// URL, or drop ca)"))
+        return out
+
+
 def _vins_differ(v: list[CarConfig]) -> bool:
     return len({c.vin for c in v}) == len(v)
 
@@ -248,6 +289,7 @@ class SiteConfig(_Table):
     tariff: Annotated[list[TariffConfig], BeforeValidator(
         lambda v: [v] if isinstance(v, dict) else v)] = []
     forecast: ForecastConfig | None = None
+    ocpp: OcppConfig | None = None  # [site.ocpp]: an OCPP 1.6J charge point (docs/ocpp.md)
 
     def sources(self) -> list[SourceConfig]:
         return self.source

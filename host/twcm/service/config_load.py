@@ -98,6 +98,8 @@ def _check(config: Config) -> list[Problem]:
             site.settings()
         except ValueError as e:
             problems.append(_settings_problem(i, site, e))
+        if site.ocpp is not None:  # [site.ocpp]: what its fields alone do not say
+            problems += [(("site", i, "ocpp", k), t) for k, t in site.ocpp.problems()]
     problems += _webipc_problems(config)
     problems += status_checks.problems(config)
     if (config.api.tls_cert is None) != (config.api.tls_key is None):

@@ -16,6 +16,7 @@ from twcm.service.control import Api, Control, MqttControl
 from twcm.service.control.webipc import WebIpc
 from twcm.service.control.tokens import TokenFile
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
+from twcm.service.ocpp import Session as OcppSession
 from twcm.service.site import SiteLoop
 from twcm.service.status import outputs as status_outputs
 from twcm.service.store import Store
@@ -98,6 +99,11 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
         tasks += [asyncio.create_task(s.run(), name=f"site {s.config.name}") for s in sites]
         tasks += status_outputs.start(url, sites, config.home_assistant,  # HA, TWCManager
                                       config.home_assistant_rest, config.twcmanager_mqtt)
+        # [site.ocpp]: the site as an OCPP 1.6J charge point (docs/ocpp.md); its state file
+        # (connectors, profiles, queued transactions) lives beside the database.
+        tasks += [asyncio.create_task(OcppSession(s, s.config.ocpp, db.parent / (
+            f"ocpp-{s.config.name}.json")).run(), name=f"ocpp {s.config.name}")
+            for s in sites if s.config.ocpp is not None]
         api = await _start_api(config, control, store)
         webipc = WebIpc.start(config.webipc, control)  # off by default; stopping removes it
         if webipc is not None:

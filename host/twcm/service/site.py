@@ -23,6 +23,7 @@ from twcm.service.devicelink import SiteLink
 from twcm.service.policy import ChargeNow, Decision, Policy, site_inputs
 from twcm.service.policy.device_schedule import device_schedule
 from twcm.service.policy.phases import CarPhases
+from twcm.service.policy.outside import Outside
 from twcm.service.sources import Reading, kinds
 from twcm.service.sources.combine import Combined, Meters
 from twcm.service.sources.feed import Feed
@@ -88,6 +89,7 @@ class SiteLoop:
         self.combined: Combined | None = None
         self.decision: Decision | None = None
         self.sent: int | None = None
+        self.outside: dict[str, Outside] = {}  # set_outside: e.g. "ocpp" (service/ocpp/)
 
     async def run(self) -> None:
         """Poll the sources and decide every interval_s until cancelled; a turn that
@@ -188,6 +190,19 @@ class SiteLoop:
         self.plans.set_soc(vin, soc)
         return self.turn()
 
+    def set_outside(self, name: str, outside: Outside | None) -> Decision:
+        """Take claims, per-TWC ceilings and schedule windows from outside the policy (the
+        OCPP charge point's, service/ocpp/limits.py) under `name`, or stop (None); call it
+        again whenever they changed. They go the way of every current: a claim in the
+        policy, the per-TWC caps and the lease, the device's sharing function. Returns
+        the site's decision."""
+        if outside is None:
+            self.outside.pop(name, None)
+        else:
+            self.outside[name] = outside
+        self._push_at = None  # the device's schedule may change with it
+        return self.turn()
+
     def status(self) -> dict[str, Any]:
         """What the site does and why, its meters and its device, as JSON-ready data."""
         d, r, c = self.decision, self.reading, self.combined
@@ -221,6 +236,7 @@ class SiteLoop:
                                "last": dict(self.link.twcs.word)},
             "device": {"health": self.link.health(self.clock.monotonic()),
                        "state": None if state is None else asdict(state)},
+            **{name: o.status() for name, o in self.outside.items()},
         }
 
     # -- inside ------------------------------------------------------------------------
@@ -299,6 +315,10 @@ class SiteLoop:
         windows = [{**w, "amps": min(w["amps"], limit)}
                    for w in device_schedule(self.policy.settings.windows, self.now(),
                                             extra=self.plans.spans())]
+        fallback = None if self.link.state is None else self.link.state.fallback_amps
+        for o in self.outside.values():
+            windows = [{**w, "amps": min(w["amps"], limit)}
+                       for w in o.windows(windows, fallback)]
         if windows == self._schedule:
             return
         try:
@@ -329,7 +349,13 @@ class SiteLoop:
         inputs = site_inputs(reading, self.link.state, age,
                              self.car_phases.update(self.link.state))
         wall = self.clock.time()
-        decision = self.policy.decide(self._local(wall), inputs)
+        decision = self.policy.decide(self._local(wall), inputs,
+                                      [c for o in self.outside.values() for c in o.claims()])
+        ceilings: dict[str, int] = {}
+        for o in self.outside.values():
+            for twc, amps in o.twc_caps().items():
+                ceilings[twc] = min(amps, ceilings.get(twc, amps))
+        self.link.ceil(ceilings)
         name = self.config.name
         if decision.lease:
             sent: int | None = self.link.want(decision.amps, decision.reason)

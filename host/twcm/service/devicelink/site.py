@@ -227,6 +227,12 @@ class SiteLink:
         self.twcs.want(twc, amps)
         self.notify()
 
+    def ceil(self, ceilings: dict[str, int]) -> None:
+        """Per-TWC ceilings from outside the host's caps (OCPP's), replacing the last."""
+        if ceilings != self.twcs.ceilings:
+            self.twcs.ceil(ceilings)
+            self.notify()
+
     def start_stop(self, twc: str, charging: bool, now: float) -> None:
         """Send one TWC a start (True) or stop (False) command now, once."""
         self.twcs.command(twc, charging, now)

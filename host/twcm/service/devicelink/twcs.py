@@ -38,6 +38,9 @@ class TwcLinks:
         self.renew_s = renew_s
         self.next_seq = next_seq
         self.caps: dict[str, int] = {}  # TWC id -> the cap the host wants (amps)
+        # TWC id -> a ceiling from outside the host's caps (OCPP's, SiteLoop.set_outside):
+        # the lower of the two is sent.
+        self.ceilings: dict[str, int] = {}
         self._sent: dict[str, tuple[int, float]] = {}  # (amps, monotonic) last sent
         self._release: set[str] = set()  # removed caps whose ending lease is due
         self._present: dict[str, int] = {}  # TWCs of the latest state: their wiring limit
@@ -47,12 +50,31 @@ class TwcLinks:
     def want(self, twc: str, amps: int | None) -> None:
         """Cap `twc` at `amps` from now on; None removes its cap."""
         if amps is None:
-            if self.caps.pop(twc, None) is not None and twc in self._sent:
-                self._release.add(twc)
-            self._sent.pop(twc, None)
+            self.caps.pop(twc, None)
         else:
             self.caps[twc] = int(amps)
-            self._release.discard(twc)
+        self._settle({twc})
+
+    def ceil(self, ceilings: dict[str, int]) -> None:
+        """The ceilings from outside from now on, replacing the ones before."""
+        changed = self.ceilings.keys() | ceilings.keys()
+        self.ceilings = {twc: int(amps) for twc, amps in ceilings.items()}
+        self._settle(changed)
+
+    def _limit(self, twc: str) -> int | None:
+        """The lower of the cap and the ceiling of `twc`; None if it has neither."""
+        both = [d[twc] for d in (self.caps, self.ceilings) if twc in d]
+        return min(both) if both else None
+
+    def _settle(self, twcs: Iterable[str]) -> None:
+        """A TWC left with neither cap nor ceiling gets its ending lease if it was sent one."""
+        for twc in twcs:
+            if self._limit(twc) is None:
+                if twc in self._sent:
+                    self._release.add(twc)
+                self._sent.pop(twc, None)
+            else:
+                self._release.discard(twc)
 
     def command(self, twc: str, charging: bool, now: float) -> None:
         """Send {"charging": charging} to `twc` once, now."""
@@ -85,15 +107,15 @@ class TwcLinks:
     def _amps(self, twc: str) -> int | None:
         """What the cap of `twc` sends: within the device's per-TWC wiring; None while the
         device does not list it."""
-        wiring = self._present.get(twc)
-        return None if wiring is None else min(self.caps[twc], wiring)
+        wiring, limit = self._present.get(twc), self._limit(twc)
+        return None if wiring is None or limit is None else min(limit, wiring)
 
     def next_due(self, now: float) -> float:
         """When outbox() has something next (monotonic); inf if nothing will be."""
         if self._commands or self._release & self._present.keys():
             return now
         due = math.inf
-        for twc in self.caps:
+        for twc in self.caps.keys() | self.ceilings.keys():
             amps = self._amps(twc)
             if amps is None:
                 continue
@@ -118,7 +140,7 @@ class TwcLinks:
                      "seq": self.next_seq()}
             out.append((self.prefix + twc_topic(twc), json.dumps(lease).encode()))
             self._release.discard(twc)
-        for twc in sorted(self.caps):
+        for twc in sorted(self.caps.keys() | self.ceilings.keys()):
             amps = self._amps(twc)
             sent = self._sent.get(twc)
             if amps is None or sent is not None and sent[0] == amps \

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-# Highest priority first. "safety" claims are ceilings, not wishes. "plan" (planner.py:
-# the cheapest slots to a car's departure target) yields to Charge Now and the user's own
-# windows, and is above green: in its slots the deadline counts more than the sun.
-PRIORITY: tuple[str, ...] = ("safety", "manual", "schedule", "plan", "green", "default")
+# Highest priority first. "safety" claims are ceilings, not wishes. "ocpp": a CSMS's
+# charging profiles in [site.ocpp] mode "decides" (in mode "caps" they are safety ceilings).
+# "plan" (planner.py: the cheapest slots to a car's departure target) yields to Charge Now
+# and the user's own windows, and is above green: in its slots the deadline counts more
+# than the sun.
+PRIORITY: tuple[str, ...] = ("safety", "ocpp", "manual", "schedule", "plan", "green",
+                             "default")
 
 
 @dataclass(frozen=True)

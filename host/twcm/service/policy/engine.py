@@ -9,6 +9,7 @@ Sans-IO and deterministic: nothing here reads a clock, a file or a socket.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -139,8 +140,9 @@ class Policy:
         """End Charge Now before its time."""
         self.charge_now_request = None
 
-    def decide(self, now: datetime, inputs: Inputs) -> Decision:
-        """The site limit at `now` (home time zone) for these readings."""
+    def decide(self, now: datetime, inputs: Inputs, outside: Sequence[Claim] = ()) -> Decision:
+        """The site limit at `now` (home time zone) for these readings; `outside`: claims
+        from outside the policy (OCPP's, policy/outside.py), weighed with its own."""
         s = self.settings
         volts = inputs.volts if plausible_volts(inputs.volts) else s.volts
         phases = inputs.phases if inputs.phases in (1, 2, 3) else s.phases
@@ -160,6 +162,7 @@ class Policy:
         gen, cons, grid = (_known(m) for m in meters) if fresh else (None, None, None)
 
         claims: list[Claim] = [Claim("safety", s.max_amps, f"site maximum {s.max_amps} A")]
+        claims.extend(outside)
         if inputs.grid_connected is False and fresh and not s.charge_off_grid:
             # In a power cut the home battery alone carries the house: keep it for that.
             claims.append(Claim("safety", 0, "off grid: the home battery is kept for the "
