@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from twcm.service.config import (ApiConfig, Config, ConfigError, DatabaseConfig, GreenConfig,
                                  SiteConfig, SourceConfig)
 from twcm.service.config_problems import DOCS, Problem, bad, describe, line
+from twcm.service.history import configured as logging_tables
 from twcm.service.sources import ROLES, kinds
 from twcm.service.sources.combine import RULES
 
@@ -94,6 +95,7 @@ def _check(config: Config) -> list[Problem]:
         except ValueError as e:
             problems.append(_settings_problem(i, site, e))
     problems += _webipc_problems(config)
+    problems += logging_tables.problems(config)
     if (config.api.tls_cert is None) != (config.api.tls_key is None):
         problems.append((("api", "tls_cert" if config.api.tls_cert is None else "tls_key"),
                          "missing: TLS needs both tls_cert and tls_key (fix: set both, or "
