@@ -63,8 +63,9 @@ class Progress:
     line every `every_s` seconds, so a short run prints nothing and a piped one little."""
 
     def __init__(self, stream: TextIO, every_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.stream, self.clock = stream, clock
+                 clock: Callable[[], float] = time.monotonic,
+                 what: str = "twcm replay: {done} of {total} h replayed") -> None:
+        self.stream, self.clock, self.what = stream, clock, what
         self.tty = stream.isatty()
         self.every_s = 0.2 if self.tty else every_s
         self.began = clock()
@@ -77,8 +78,8 @@ class Progress:
             return
         self.due = now + self.every_s
         left = (now - self.began) * (total_s - done_s) / done_s
-        text = (f"twcm replay: {done_s / 3600:.1f} of {total_s / 3600:.1f} h replayed "
-                f"({100 * done_s / total_s:.0f} %), about {left:.0f} s left")
+        text = (self.what.format(done=f"{done_s / 3600:.1f}", total=f"{total_s / 3600:.1f}")
+                + f" ({100 * done_s / total_s:.0f} %), about {left:.0f} s left")
         self.stream.write(f"\r{text}\x1b[K" if self.tty else text + "\n")
         self.stream.flush()
         self.shown = True
