@@ -132,11 +132,13 @@ Progress = Callable[[float, float], None]
 
 
 def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
-           bus_step_ms: int = 20, progress: Progress | None = None) -> Result:
+           bus_step_ms: int = 20, progress: Progress | None = None,
+           config: SiteConfig | None = None) -> Result:
     """Run the site loop and the device over `trace` (resampled to decide_s).
 
     Without events one car is plugged into TWC 0 all day; with events,
-    cars come and go as they say.
+    cars come and go as they say. `config`: the site to run (named SITE, with these
+    settings: replay/own.py), instead of site_config(settings, decide_s).
     """
     began = time.perf_counter()
     steps = trace.resample(decide_s)
@@ -144,7 +146,7 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
     device = Device(SITE, twcs, settings.max_amps, bus_step_ms)
     clock = BusClock(device.bus, _unix(steps.start))
     meters = TraceMeters()
-    site = SiteLoop(site_config(settings, decide_s), None, clock, meters)
+    site = SiteLoop(config or site_config(settings, decide_s), None, clock, meters)
     device.run(WARMUP_MS, site.link, clock)
     clock.begin()
     events = list(steps.events)
