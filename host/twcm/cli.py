@@ -10,7 +10,7 @@ from twcm import __version__
 # Each module (the command's name, "_" for "-") has register(subparsers), which adds its
 # parser and sets `run` (a function taking the parsed arguments and returning an exit code).
 COMMANDS = ("charge", "demo", "flash", "import_twcmanager", "master", "replay", "run", "sim",
-            "token")
+            "token", "history")
 
 
 def build_parser() -> argparse.ArgumentParser:

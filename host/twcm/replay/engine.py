@@ -155,13 +155,15 @@ Progress = Callable[[float, float], None]
 
 def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
            bus_step_ms: int = 20, progress: Progress | None = None,
-           tariff: dict[str, Any] | None = None, car: dict[str, Any] | None = None) -> Result:
+           tariff: dict[str, Any] | None = None, car: dict[str, Any] | None = None,
+           config: SiteConfig | None = None) -> Result:
     """Run the site loop and the device over `trace` (resampled to decide_s).
 
     Without events one car is plugged into TWC 0 all day; with events,
     cars come and go as they say. `tariff`: a [site.tariff] table, fetched once at the
     start (a static one, say), to score the day's cost; `car`: a [[site.car]] table
-    with a departure and a target, planned for (site_config).
+    with a departure and a target, planned for (site_config). `config`: the site to run
+    (named SITE, with these settings: replay/own.py), instead of site_config(...).
     """
     began = time.perf_counter()
     steps = trace.resample(decide_s)
@@ -169,7 +171,8 @@ def replay(trace: Trace, settings: Settings, decide_s: float = 5.0,
     device = Device(SITE, twcs, settings.max_amps, bus_step_ms)
     clock = BusClock(device.bus, _unix(steps.start))
     meters = TraceMeters()
-    site = SiteLoop(site_config(settings, decide_s, tariff, car), None, clock, meters)
+    site = SiteLoop(config or site_config(settings, decide_s, tariff, car), None, clock,
+                    meters)
     for feed in site.prices.feeds:
         asyncio.run(feed.fetch(site.now()))
     slots = site.prices.slots(clock.time())

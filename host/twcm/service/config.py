@@ -20,6 +20,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from twc import payloads
 from twc.contract import SITE_RULE, site_ok
 from twcm.mqtt import parse_broker
+from twcm.service.history.backends import kinds as logging_kinds
 from twcm.service.policy import ConsumptionOffset, GreenSettings, NonScheduled, Settings, Window
 from twcm.service.policy import offsets
 from twcm.service.policy.green_styles import STYLES
@@ -399,6 +400,19 @@ class WebIpcConfig(_Table):
     site: str | None = None  # the one site it serves; required with several sites
 
 
+class LoggingConfig(BaseModel):
+    """One [[logging]] table: `type` picks the backend (docs/logging.md), which checks the
+    keys not named here (history/configured.py)."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    type: Annotated[str, _must(lambda v: v in logging_kinds(), "no such logging type: give "
+                               "one of " + ", ".join(sorted(logging_kinds())))]
+
+    def options(self) -> dict[str, Any]:
+        """The backend's own keys."""
+        return dict(self.model_extra or {})
+
+
 class LogConfig(_Table):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -414,3 +428,4 @@ class Config(_Table):
     home_assistant_rest: HomeAssistantRestConfig = HomeAssistantRestConfig()  # status/ha_rest.py
     twcmanager_mqtt: TwcManagerMqttConfig = TwcManagerMqttConfig()  # status/twcmanager_mqtt.py
     log: LogConfig = LogConfig()
+    logging: list[LoggingConfig] = []

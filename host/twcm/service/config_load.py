@@ -20,6 +20,7 @@ from twcm.service.config import (ApiConfig, Config, ConfigError, DatabaseConfig,
                                  SiteConfig, SourceConfig)
 from twcm.service.cars import car_problems
 from twcm.service.config_problems import DOCS, Problem, bad, describe, line
+from twcm.service.history import configured as logging_tables
 from twcm.service.sources import ROLES, kinds
 from twcm.service.sources.combine import RULES
 from twcm.service.tariffs.checks import tariff_problems
@@ -102,6 +103,7 @@ def _check(config: Config) -> list[Problem]:
             problems += [(("site", i, "ocpp", k), t) for k, t in site.ocpp.problems()]
     problems += _webipc_problems(config)
     problems += status_checks.problems(config)
+    problems += logging_tables.problems(config)
     if (config.api.tls_cert is None) != (config.api.tls_key is None):
         problems.append((("api", "tls_cert" if config.api.tls_cert is None else "tls_key"),
                          "missing: TLS needs both tls_cert and tls_key (fix: set both, or "

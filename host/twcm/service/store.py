@@ -152,6 +152,15 @@ class Store:
         names = [c[0] for c in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
+    def twc_status(self, site: str, start: float, end: float) -> list[dict]:
+        """The site's Wall Connector status rows with start <= at < end, oldest first:
+        at, twc, actual_amps and volts (a list per phase), for what the chargers drew."""
+        cur = self.db.execute("SELECT at, twc, actual_amps, volts FROM slave_status "
+                              "WHERE site = ? AND at >= ? AND at < ? ORDER BY at",
+                              (site, start, end))
+        return [{"at": at, "twc": twc, "actual_amps": amps, "volts": json.loads(volts or "[]")}
+                for at, twc, amps, volts in cur.fetchall()]
+
     def status(self, at: float, site: str, state: DeviceState) -> None:
         """The device's latest state: a status row per Wall Connector when it changed or
         every status_every_s, and the charge sessions brought up to date."""

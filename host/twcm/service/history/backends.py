@@ -7,6 +7,7 @@ writer holds a batch that failed and offers it again later (a database that is d
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
@@ -33,6 +34,9 @@ class Kind:
 
 
 _KINDS: dict[str, Kind] = {}
+# The modules of twcm.service.history that register a backend (imported by name, as the
+# sources' registry does, so that this module and theirs do not import each other).
+MODULES = ("csv_log", "files_log", "console_log")
 
 
 def register(name: str, options: type[BaseModel]) -> Callable[[Callable], Callable]:
@@ -47,4 +51,6 @@ def register(name: str, options: type[BaseModel]) -> Callable[[Callable], Callab
 
 def kinds() -> dict[str, Kind]:
     """Every backend type, by name (importing the backend modules registers them)."""
+    for module in MODULES:
+        importlib.import_module(f"twcm.service.history.{module}")
     return dict(_KINDS)
