@@ -34,6 +34,9 @@ from twcm.mqtt import parse_broker
 from twcm.service.policy import GreenSettings, Settings
 from twcm.service.sources.integrations.sim import Sim
 from twcm.service.site import SiteLoop
+from twcm.service.history.site_records import SiteRecords
+from twcm.service.history.sql import SqlBackend
+from twcm.service.history.writer import Writer
 from twcm.service.store import Store
 
 SITE = "demo"
@@ -168,7 +171,9 @@ async def run(o: Options) -> int:
     broker = EmbeddedBroker(_free_port())
     api: Api | None = None
     state = TemporaryDirectory(prefix="twcm-demo-")  # the device's files and the database
-    store = Store(Path(state.name) / "twcm.db")  # as twcm run records: the page's chart
+    db = Path(state.name) / "twcm.db"  # as twcm run records: the page's chart, the sessions
+    store = Store(db)
+    writer = Writer([("database", SqlBackend(db))])
     try:
         try:
             await broker.start()
@@ -177,7 +182,7 @@ async def run(o: Options) -> int:
                   f"{e}", file=sys.stderr)
             return 1
         clock = DayClock(o.start, o.speed)
-        site = SiteLoop(site_config(o), store, clock)
+        site = SiteLoop(site_config(o), store, clock, records=SiteRecords(SITE, writer))
         api, token = await _web(site, store)
         about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
                  f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "
@@ -206,6 +211,7 @@ async def run(o: Options) -> int:
         if api is not None:
             await api.stop()
         await broker.stop()
+        await asyncio.to_thread(writer.close)
         store.close()
         state.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):

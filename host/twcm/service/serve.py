@@ -16,6 +16,9 @@ from twcm.service.control import Api, Control, MqttControl
 from twcm.service.control.webipc import WebIpc
 from twcm.service.control.tokens import TokenFile
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
+from twcm.service.history.site_records import SiteRecords
+from twcm.service.history.sql import SqlBackend
+from twcm.service.history.writer import Writer
 from twcm.service.site import SiteLoop
 from twcm.service.store import Store
 
@@ -67,15 +70,33 @@ async def _start_api(config: Config, control: Control, store: Store) -> Api | No
     return api
 
 
-async def _serve(config: Config, stop: asyncio.Event) -> int:
-    db = config.database.path()
+def _open_database(config: Config) -> tuple[Store, Writer] | None:
+    """The store and the history writer, whose one backend is the same database; None
+    (logged, with the fix) if the database cannot be opened."""
+    db = config.database
+    store: Store | None = None
     try:
-        store = Store(db, config.database.status_every_s)
-    except Exception as e:  # OSError, sqlite3.Error, a newer schema
-        log.error("cannot open the database %s: %s (fix: set [database] sqlite to a "
-                  "writable path)", db, e)
+        store = Store(db.where())
+        return store, Writer([("database", SqlBackend(db.where(), db.keep_days,
+                                                      db.keep_sessions_days))])
+    except Exception as e:  # OSError, a database error, a newer schema, no MySQL driver
+        if store is not None:
+            store.close()
+        fix = ("install the MySQL driver: pip install 'twcm[mysql]'"
+               if isinstance(e, ModuleNotFoundError) else
+               "check [database] url and that the server is up" if db.url else
+               "set [database] sqlite to a writable path")
+        log.error("cannot open the database %s: %s (fix: %s)", db.url or db.path(), e, fix)
+        return None
+
+
+async def _serve(config: Config, stop: asyncio.Event) -> int:
+    db = config.database
+    opened = _open_database(config)
+    if opened is None:
         return 1
-    log.info("recording to %s", db)
+    store, writer = opened
+    log.info("recording to %s", store.path)
     broker: EmbeddedBroker | None = None
     try:
         if config.broker is None:
@@ -89,7 +110,8 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
             url = broker.url
         else:
             url = config.broker.full_url()
-        sites = [SiteLoop(s, store) for s in config.site]
+        sites = [SiteLoop(s, store, records=SiteRecords(s.name, writer, db.status_every_s))
+                 for s in config.site]
         link = DeviceLink(url, [s.link for s in sites])
         control = Control(sites)
         tasks = [asyncio.create_task(link.run(), name="device link"),
@@ -115,4 +137,5 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
     finally:
         if broker is not None:
             await broker.stop()
+        await asyncio.to_thread(writer.close)  # writes what it holds
         store.close()
