@@ -23,6 +23,12 @@ from twcm.service.history.records import Record
 log = logging.getLogger("twcm.history")
 
 
+def _said(e: Exception) -> str:
+    """An error in a line: the driver's own (a database error wraps it), its first line."""
+    said = getattr(e, "orig", None) or e
+    return f"{type(said).__name__}: {str(said).splitlines()[0] if str(said) else ''}"
+
+
 class _Lane:
     """One backend, its bounded queue and its thread."""
 
@@ -72,7 +78,7 @@ class _Lane:
                 self.backend.write(batch)
             except Exception as e:
                 with self.cond:
-                    first, self.error = self.error is None, f"{type(e).__name__}: {e}"
+                    first, self.error = self.error is None, _said(e)
                     stopping = self.stopping
                 self._log_drops()
                 if stopping:
