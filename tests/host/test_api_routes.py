@@ -9,6 +9,9 @@ import pytest
 
 from api_rig import STATE, Rig
 from twcm.service.devicelink import parse_state
+from twcm.service.history.records import DecisionRecord, EnergySample
+from twcm.service.history.sessions import DeviceRecords
+from twcm.service.history.sql import SqlBackend
 from twcm.service.site import SiteLoop
 
 
@@ -142,11 +145,20 @@ def test_runtime_settings_survive_a_restart(tmp_path):
         assert get(again, "/api/sites/home/settings")["non_scheduled"]["from"] == "default"
 
 
+def write(records: list, rig: Rig) -> None:
+    """Records into the rig's database, as the history writer's database backend does."""
+    backend = SqlBackend(rig.store.url)
+    backend.write(records)
+    backend.close()
+
+
 def test_history_from_the_database_is_bounded(rig):
     now = time.time()
-    for i in range(5):
-        rig.call(lambda i=i: rig.store.sample(now - 100 + i, "home", None, i, f"turn {i}"))
-    rig.call(lambda: rig.store.sample(now - 50, "barn", None, 1, "other site"))
+    turns = [(now - 100 + i, "home", i, f"turn {i}") for i in range(5)]
+    turns.append((now - 50, "barn", 1, "other site"))
+    write([r for at, site, amps, reason in turns
+           for r in (EnergySample(at, site, None, None, None, None, None, None),
+                     DecisionRecord(at, site, amps, None, None, reason))], rig)
     answer = get(rig, f"/api/sites/home/history?start={now - 200}&end={now}")
     assert [s["reason"] for s in answer["samples"]] == [f"turn {i}" for i in range(5)]
     assert answer["truncated"] is False
@@ -167,8 +179,9 @@ def test_charge_sessions_and_kwh_per_vin(rig):
     charging = {**STATE, "slaves": [{**STATE["slaves"][0], "wanting": True}]}
     idle = {**STATE, "slaves": [{**STATE["slaves"][0], "wanting": False}]}
     now = time.time()
-    rig.call(lambda: rig.store.status(now - 60, "home", parse_state(charging)))
-    rig.call(lambda: rig.store.status(now, "home", parse_state(idle)))
+    device = DeviceRecords("home")
+    write(device.update(now - 60, parse_state(charging)) + device.update(now, parse_state(idle)),
+          rig)
     sessions = get(rig, "/api/sessions")
     assert len(sessions) == 1 and sessions[0]["vin"] == "5YJ3E1EA7JF000001"
     assert sessions[0]["end"] is not None and sessions[0]["kwh"] > 0

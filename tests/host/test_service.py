@@ -89,7 +89,7 @@ def test_the_service_leases_what_the_policy_decides_and_records_it(tmp_path, dev
         service.stop()
     assert "stopping: the devices follow their schedule or fallback" in "".join(service.lines)
     db = sqlite3.connect(tmp_path / "twcm.db")
-    limits = dict(db.execute("SELECT site, MAX(COALESCE(limit_amps, -1)) FROM samples "
+    limits = dict(db.execute("SELECT site, MAX(COALESCE(amps, -1)) FROM decisions "
                              "GROUP BY site"))
     assert limits == {"sun": 20, "cloud": 0, "dark": -1}
     twcs = db.execute("SELECT DISTINCT twc FROM slave_status WHERE site = 'sun'").fetchall()

@@ -1,123 +1,125 @@
-"""twcm.service.store: the schema, charge sessions per VIN, status rate limits, durability."""
+"""twcm.service.store: the schema made and migrated on open (the SQLite databases of the
+sqlite3 store before it included), and what a restart must find, on SQLite and MariaDB."""
 from __future__ import annotations
 
-import os
+import json
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
+from sqlalchemy import inspect
 
-from twcm.service.devicelink import DeviceState, parse_state
-from twcm.service.sources import Reading
-from twcm.service.store import MIGRATIONS, Store
+from twcm.service.history.schema import VERSION
+from twcm.service.store import Store
+
+# The sqlite3 store's migrations (PRAGMA user_version 1-4), as it made its databases.
+OLD_STORE = (
+    """CREATE TABLE samples (
+        at REAL NOT NULL, site TEXT NOT NULL, generation_w REAL, consumption_w REAL,
+        grid_import_w REAL, battery_soc REAL, limit_amps INTEGER, reason TEXT);
+    CREATE INDEX samples_site_at ON samples (site, at);
+    CREATE TABLE slave_status (
+        at REAL NOT NULL, site TEXT NOT NULL, twc TEXT NOT NULL, link TEXT, state TEXT,
+        offered_amps INTEGER, actual_amps REAL, volts TEXT, lifetime_kwh INTEGER, vin TEXT);
+    CREATE INDEX slave_status_site_at ON slave_status (site, at);
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY, site TEXT NOT NULL, twc TEXT NOT NULL, vin TEXT,
+        start REAL NOT NULL, end REAL, updated REAL NOT NULL,
+        start_lifetime_kwh INTEGER, end_lifetime_kwh INTEGER,
+        integrated_kwh REAL NOT NULL DEFAULT 0, kwh REAL NOT NULL DEFAULT 0);
+    CREATE INDEX sessions_vin ON sessions (vin);""",
+    """CREATE TABLE charge_now (
+        site TEXT PRIMARY KEY, amps INTEGER NOT NULL, until REAL NOT NULL)""",
+    """CREATE TABLE settings (site TEXT PRIMARY KEY, runtime TEXT NOT NULL)""",
+    """CREATE TABLE twc_caps (
+        site TEXT NOT NULL, twc TEXT NOT NULL, amps INTEGER NOT NULL,
+        PRIMARY KEY (site, twc))""",
+)
+TABLES = {"samples", "decisions", "slave_status", "sessions", "charge_now", "settings",
+          "twc_caps", "schema_version"}
 
 
-def state(*slaves: dict[str, Any]) -> DeviceState:
-    base = {"id": "1A2B", "link": "linked", "offered_amps": 16, "actual_amps": 0.0,
-            "state": "ready", "volts": [230, 0, 0], "protocol": 2, "max_amps": 32,
-            "lifetime_kwh": 100, "vin": None, "cap_amps": None}
-    return parse_state({"mode": "lease", "source": "lease", "limit_amps": 16,
-                        "wiring_max_amps_all": 40, "wiring_max_amps_per_twc": 32,
-                        "slaves": [{**base, **s} for s in slaves]})
+def old_store(path, version: int) -> None:
+    """A database as the sqlite3 store left it at `version`, with rows in every table."""
+    db = sqlite3.connect(path)
+    for n, sql in enumerate(OLD_STORE[:version], 1):
+        db.executescript(f"BEGIN; {sql}; PRAGMA user_version = {n}; COMMIT;")
+    db.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(10.0, "home", 4000.0, 500.0, -3500.0, None, 13, "green: started"),
+                    (15.0, "home", None, None, None, 55.0, None, "no reading")])
+    db.execute("INSERT INTO slave_status VALUES (20.0, 'home', '1A2B', 'linked', 'charging',"
+               " 16, 8.2, '[230, 231, null]', 100, '5YJ3E1EA7JF000001')")
+    db.execute("INSERT INTO sessions VALUES (1, 'home', '1A2B', '5YJ3E1EA7JF000001', 20.0,"
+               " 80.0, 80.0, 100, 101, 0.03, 1.0)")
+    if version >= 4:
+        db.execute("INSERT INTO charge_now VALUES ('home', 16, 2e9)")
+        db.execute("INSERT INTO settings VALUES ('home', ?)", (json.dumps({"x": 1}),))
+        db.execute("INSERT INTO twc_caps VALUES ('home', '1A2B', 12)")
+    db.commit()
+    db.close()
 
 
-def test_a_session_lasts_while_the_device_says_its_car_wants_current(tmp_path):
-    store = Store(tmp_path / "twcm.db")
-    store.status(0, "home", state({"state": "plugged", "wanting": True}))  # waits for the sun
-    store.status(60, "home", state({"state": "charging", "actual_amps": 10.0, "wanting": True}))
-    store.status(120, "home", state({"state": "plugged", "wanting": True}))  # paused: the same
-    store.status(180, "home", state({"state": "plugged", "wanting": False}))  # full, plugged
-    # Firmware from before `wanting`: the draw decides (1 A or more).
-    store.status(300, "home", state({"state": "charging", "actual_amps": 10.0}))
-    store.status(360, "home", state({"state": "charging", "actual_amps": 0.5}))
-    store.status(420, "home", state({"state": "plugged", "actual_amps": 0.0}))
-    assert [(s["start"], s["end"]) for s in store.sessions()] == [(0, 180), (300, 360)]
-    assert store.sessions()[0]["integrated_kwh"] == pytest.approx(10 * 230 * 60 / 3600 / 1000)
-
-
-def test_schema_is_created_in_wal_mode(tmp_path):
-    store = Store(tmp_path / "sub" / "twcm.db")
-    tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"samples", "slave_status", "sessions", "charge_now", "settings",
-                      "twc_caps"}
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+@pytest.mark.parametrize("version", [4, 1])
+def test_a_database_of_the_sqlite3_store_migrates_without_losing_a_row(tmp_path, version):
+    path = tmp_path / "twcm.db"
+    old_store(path, version)
+    store = Store(path)
+    assert set(inspect(store.engine).get_table_names()) == TABLES
+    assert store.samples("home", 0, 100, 10) == [
+        {"at": 10.0, "site": "home", "generation_w": 4000.0, "consumption_w": 500.0,
+         "grid_import_w": -3500.0, "battery_soc": None, "limit_amps": 13,
+         "reason": "green: started", "charging_w": None, "battery_w": None},
+        {"at": 15.0, "site": "home", "generation_w": None, "consumption_w": None,
+         "grid_import_w": None, "battery_soc": 55.0, "limit_amps": None,
+         "reason": "no reading", "charging_w": None, "battery_w": None}]
+    (session,) = store.sessions("5YJ3E1EA7JF000001")
+    assert (session["id"], session["start"], session["end"], session["kwh"]) == (1, 20, 80, 1)
+    if version >= 4:
+        assert (store.charge_now("home"), store.settings("home"), store.twc_caps("home")) == (
+            (16, 2e9), {"x": 1}, {"1A2B": 12})
     store.close()
-    Store(tmp_path / "sub" / "twcm.db").close()  # a second open migrates nothing
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT volts_a, volts_b, volts_c, offered_amps, vin FROM slave_status"
+                      ).fetchall() == [(230, 231, None, 16, "5YJ3E1EA7JF000001")]
+    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION  # an older twcm refuses
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+    Store(path).close()  # a second open migrates nothing
 
 
 def test_a_database_of_a_newer_twcm_is_refused(tmp_path):
     db = sqlite3.connect(tmp_path / "twcm.db")
-    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.execute(f"PRAGMA user_version = {VERSION + 1}")
     db.close()
     with pytest.raises(RuntimeError, match="made by a newer twcm"):
         Store(tmp_path / "twcm.db")
 
 
-def test_sessions_per_vin_from_the_lifetime_counter_or_amps_times_volts(tmp_path):
-    store = Store(tmp_path / "twcm.db")
-    vin_a, vin_b = "5YJ3E1EA7JF000001", "5YJ3E1EA7JF000002"
-    store.status(0, "home", state({"state": "ready"}))
-    assert store.sessions() == []
-    # Car A: plugged at t=100, its VIN read at t=160, 16 A x 230 V for 30 min, counter moves 0.
-    store.status(100, "home", state({"state": "charging", "actual_amps": 16.0}))
-    store.status(160, "home", state({"state": "charging", "actual_amps": 16.0, "vin": vin_a}))
-    for t in range(220, 1900, 60):
-        store.status(t, "home", state({"state": "charging", "actual_amps": 16.0, "vin": vin_a}))
-    store.status(1900, "home", state({"state": "ready"}))
-    # Car B on the same TWC: the counter moves by 7 kWh, that wins over the integral.
-    store.status(2000, "home", state({"state": "charging", "actual_amps": 32.0, "vin": vin_b}))
-    store.status(2060, "home", state({"state": "charging", "actual_amps": 32.0, "vin": vin_b,
-                                      "lifetime_kwh": 107}))
-    store.status(2100, "home", state())  # the slave is gone: its session ends too
-    a, b = store.sessions()
-    assert (a["vin"], a["start"], a["end"], b["vin"], b["start"], b["end"]) == (
-        vin_a, 100, 1900, vin_b, 2000, 2100)
-    assert a["kwh"] == pytest.approx(16 * 230 * 1800 / 3600 / 1000)  # 1.84 kWh
-    assert (b["start_lifetime_kwh"], b["end_lifetime_kwh"], b["kwh"]) == (100, 107, 7)
-    assert store.kwh_per_vin() == pytest.approx({vin_a: 1.84, vin_b: 7})
-    assert [s["vin"] for s in store.sessions(vin_b)] == [vin_b]
+def test_the_schema_is_made_once_and_a_newer_one_is_refused(db_url):
+    store = Store(db_url)
+    assert set(inspect(store.engine).get_table_names()) == TABLES
+    store.close()
+    store = Store(db_url)  # opened again: the same tables, nothing made twice
+    with store.engine.begin() as c:
+        c.exec_driver_sql(f"UPDATE schema_version SET version = {VERSION + 1}")
+    store.close()
+    with pytest.raises(RuntimeError, match=f"newer twcm \\(schema {VERSION + 1}"):
+        Store(db_url)
 
 
-def test_status_rows_on_change_and_every_status_every_s(tmp_path):
-    store = Store(tmp_path / "twcm.db", status_every_s=60)
-    for t in range(0, 50, 5):  # unchanged for 50 s: one row
-        store.status(t, "home", state({"actual_amps": 0.2}))
-    store.status(50, "home", state({"state": "charging", "actual_amps": 6.0}))  # changed
-    store.status(55, "home", state({"state": "charging", "actual_amps": 6.3}))  # < 1 A
-    store.status(110, "home", state({"state": "charging", "actual_amps": 6.3}))  # 60 s on
-    rows = store.db.execute("SELECT at, state, volts FROM slave_status").fetchall()
-    assert rows == [(0, "ready", "[230, 0, 0]"), (50, "charging", "[230, 0, 0]"),
-                    (110, "charging", "[230, 0, 0]")]
-
-
-def test_writes_survive_a_crash_and_open_sessions_are_closed_on_reopen(tmp_path):
-    path = tmp_path / "twcm.db"
-    writer = f"""
-import os
-from pathlib import Path
-from test_store import state
-from twcm.service.sources import Reading
-from twcm.service.store import Store
-s = Store(Path({str(path)!r}))
-s.sample(10.0, "home", Reading(4000.0, 500.0, -3500.0, at=9.0), 13, "green: started")
-s.sample(15.0, "home", None, None, "no reading")
-s.status(20.0, "home", state({{"state": "charging", "actual_amps": 8.0}}))
-s.status(80.0, "home", state({{"state": "charging", "actual_amps": 8.0}}))
-os._exit(0)  # no close(): as a crash would
-"""
-    here = str(Path(__file__).parent)
-    subprocess.run([sys.executable, "-c", writer], check=True,
-                   env={**os.environ, "PYTHONPATH": here})
-    store = Store(path)
-    assert store.db.execute("SELECT * FROM samples").fetchall() == [
-        (10.0, "home", 4000.0, 500.0, -3500.0, None, 13, "green: started"),
-        (15.0, "home", None, None, None, None, None, "no reading")]
-    (session,) = store.sessions()
-    assert (session["start"], session["end"]) == (20.0, 80.0)
-    assert session["kwh"] == pytest.approx(8 * 230 * 60 / 3600 / 1000)
-    store.sample(90.0, "home", Reading(grid_import_w=100.0, battery_soc=55.0, at=90.0), 0, "x")
-    assert store.db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 3
+def test_runtime_state_is_kept_and_replaced(db_url):
+    store = Store(db_url)
+    store.save_charge_now("home", 16, 1.5e9)
+    store.save_charge_now("home", 20, 1.6e9)  # replaces
+    store.save_settings("home", {"non_scheduled": "fixed", "reason": "÷ ×"})
+    store.save_twc_cap("home", "1A2B", 12)
+    store.save_twc_cap("home", "0C0D", 10)
+    store.save_twc_cap("home", "1A2B", None)
+    store.close()
+    again = Store(db_url)  # as after a restart
+    assert again.charge_now("home") == (20, 1.6e9) and again.charge_now("barn") is None
+    assert again.settings("home") == {"non_scheduled": "fixed", "reason": "÷ ×"}
+    assert again.twc_caps("home") == {"0C0D": 10} and again.twc_caps("barn") == {}
+    again.save_charge_now("home", None)
+    assert again.charge_now("home") is None
+    again.close()

@@ -37,6 +37,9 @@ from twcm.service.sources.integrations.sim import Sim
 from twcm.service.site import SiteLoop
 from twcm.service.status.ha_discovery import HaDiscovery
 from twcm.service.status.options import HomeAssistantConfig
+from twcm.service.history.site_records import SiteRecords
+from twcm.service.history.sql import SqlBackend
+from twcm.service.history.writer import Writer
 from twcm.service.store import Store
 
 SITE = "demo"
@@ -173,7 +176,9 @@ async def run(o: Options) -> int:
     url = broker.url if broker is not None else o.broker
     api: Api | None = None
     state = TemporaryDirectory(prefix="twcm-demo-")  # the device's files and the database
-    store = Store(Path(state.name) / "twcm.db")  # as twcm run records: the page's chart
+    db = Path(state.name) / "twcm.db"  # as twcm run records: the page's chart, the sessions
+    store = Store(db)
+    writer = Writer([("database", SqlBackend(db))])
     try:
         try:
             if broker is not None:
@@ -183,7 +188,7 @@ async def run(o: Options) -> int:
                   f"{e}", file=sys.stderr)
             return 1
         clock = DayClock(o.start, o.speed)
-        site = SiteLoop(site_config(o), store, clock)
+        site = SiteLoop(site_config(o), store, clock, records=SiteRecords(SITE, writer))
         api, token = await _web(site, store)
         about = (f"{o.slaves} TWC(s) on a {o.wiring_max_amps_all} A circuit "
                  f"({o.wiring_max_amps_per_twc} A each), the sun x{o.speed:g}, "
@@ -220,6 +225,7 @@ async def run(o: Options) -> int:
             await api.stop()
         if broker is not None:
             await broker.stop()
+        await asyncio.to_thread(writer.close)
         store.close()
         state.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):

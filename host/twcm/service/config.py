@@ -352,12 +352,46 @@ class EmbeddedBrokerConfig(_Table):
     port: int = Field(1883, ge=1, le=65535)
 
 
+def _db_url_ok(v: str) -> bool:
+    from sqlalchemy.engine import make_url  # only where a URL is given
+    try:
+        return make_url(v).get_backend_name() in ("sqlite", "mysql", "mariadb")
+    except Exception:  # sqlalchemy's ArgumentError: not a URL
+        return False
+
+
 class DatabaseConfig(_Table):
-    sqlite: str = DEFAULT_DB
+    """[database] (docs/config.md, docs/logging.md): the SQLite file, or a MySQL/MariaDB
+    server's URL; how often an unchanged status is recorded; how long the history stays."""
+    sqlite: str | None = None  # default DEFAULT_DB, unless url is given
+    url: Annotated[str | None, _must(_db_url_ok, 'not a database URL: give e.g. '
+                                     '"mysql+pymysql://twcm@db.lan/twcm"')] = None
+    password_env: Annotated[str | None, _must(
+        lambda v: v in os.environ, "this environment variable is not set: export it with "
+        "the password before starting twcm, e.g. export TWCM_DB_PASSWORD=...")] = None
     status_every_s: float = Field(60.0, ge=1)
+    keep_days: float | None = Field(None, gt=0)  # samples, statuses, decisions; None: all
+    keep_sessions_days: float | None = Field(None, gt=0)  # None: every session, for good
+
+    @field_validator("url")
+    @classmethod
+    def _one_database(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and info.data.get("sqlite") is not None:
+            raise ValueError("sqlite is given too: give either sqlite or url")
+        return v
 
     def path(self) -> Path:
-        return Path(self.sqlite).expanduser()
+        """The SQLite file (without url); the token file's folder by default either way."""
+        return Path(self.sqlite or DEFAULT_DB).expanduser()
+
+    def where(self) -> Any:
+        """What Store and the history's SqlBackend open: the SQLite file's Path, or the
+        URL (a sqlalchemy URL, with the password from password_env if given)."""
+        if self.url is None:
+            return self.path()
+        from sqlalchemy.engine import make_url
+        u = make_url(self.url)
+        return u.set(password=os.environ[self.password_env]) if self.password_env else u
 
 
 def _origin_ok(v: str) -> bool:

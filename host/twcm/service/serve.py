@@ -17,6 +17,10 @@ from twcm.service.control.webipc import WebIpc
 from twcm.service.control.tokens import TokenFile
 from twcm.service.devicelink import DeviceLink, EmbeddedBroker
 from twcm.service.ocpp import Session as OcppSession
+from twcm.service.history import configured
+from twcm.service.history.site_records import SiteRecords
+from twcm.service.history.sql import SqlBackend
+from twcm.service.history.writer import Writer
 from twcm.service.site import SiteLoop
 from twcm.service.status import outputs as status_outputs
 from twcm.service.store import Store
@@ -69,15 +73,41 @@ async def _start_api(config: Config, control: Control, store: Store) -> Api | No
     return api
 
 
-async def _serve(config: Config, stop: asyncio.Event) -> int:
-    db = config.database.path()
+def _open_database(config: Config) -> tuple[Store, Writer] | None:
+    """The store and the history writer, whose backends are the same database and the
+    [[logging]] tables' (docs/logging.md); None (logged, with the fix) if the database or
+    a logging table cannot be opened."""
+    db = config.database
+    store: Store | None = None
     try:
-        store = Store(db, config.database.status_every_s)
-    except Exception as e:  # OSError, sqlite3.Error, a newer schema
-        log.error("cannot open the database %s: %s (fix: set [database] sqlite to a "
-                  "writable path)", db, e)
+        store = Store(db.where())
+        try:
+            logs = configured.build(config)
+        except (OSError, ValueError) as e:
+            log.error("cannot open %s (fix: see docs/logging.md for the table's keys)", e)
+            store.close()
+            return None
+        return store, Writer([("database", SqlBackend(db.where(), db.keep_days,
+                                                      db.keep_sessions_days))]
+                             + [(f"logging[{i}]", b) for i, b in enumerate(logs)])
+    except Exception as e:  # OSError, a database error, a newer schema, no MySQL driver
+        if store is not None:
+            store.close()
+        fix = ("install the MySQL driver: pip install 'twcm[mysql]'"
+               if isinstance(e, ModuleNotFoundError) else
+               "check [database] url and that the server is up" if db.url else
+               "set [database] sqlite to a writable path")
+        log.error("cannot open the database %s: %s (fix: %s)", db.url or db.path(), e, fix)
+        return None
+
+
+async def _serve(config: Config, stop: asyncio.Event) -> int:
+    db = config.database
+    opened = _open_database(config)
+    if opened is None:
         return 1
-    log.info("recording to %s", db)
+    store, writer = opened
+    log.info("recording to %s", store.path)
     broker: EmbeddedBroker | None = None
     try:
         if config.broker is None:
@@ -91,7 +121,8 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
             url = broker.url
         else:
             url = config.broker.full_url()
-        sites = [SiteLoop(s, store) for s in config.site]
+        sites = [SiteLoop(s, store, records=SiteRecords(s.name, writer, db.status_every_s))
+                 for s in config.site]
         link = DeviceLink(url, [s.link for s in sites])
         control = Control(sites)
         tasks = [asyncio.create_task(link.run(), name="device link"),
@@ -124,4 +155,5 @@ async def _serve(config: Config, stop: asyncio.Event) -> int:
     finally:
         if broker is not None:
             await broker.stop()
+        await asyncio.to_thread(writer.close)  # writes what it holds
         store.close()

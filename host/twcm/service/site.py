@@ -29,6 +29,7 @@ from twcm.service.sources.combine import Combined, Meters
 from twcm.service.sources.feed import Feed
 from twcm.service.settings import SiteSettings
 from twcm.service.store import Store
+from twcm.service.history.site_records import SiteRecords
 from twcm.service import twc_checks
 from twcm.service.cars import cars_status, device_rules
 from twcm.service.car_plans import CarPlans
@@ -57,13 +58,15 @@ class SiteLoop:
 
     `clock` is the system's unless given (replay and demo keep their own time); the
     meter readings come from the config's sources unless `readings` are given (replay's
-    come from a trace)."""
+    come from a trace); each turn is recorded through `records` (the history writer), if
+    given."""
 
     def __init__(self, config: SiteConfig, store: Store | None, clock: Clock = SYSTEM,
-                 readings: Meters | None = None) -> None:
+                 readings: Meters | None = None, records: SiteRecords | None = None) -> None:
         self.config = config
         self.clock = clock
         self.store = store
+        self.records = records
         self.settings = SiteSettings(config, store.settings(config.name) if store else None,
                                      self._save_settings)
         self.policy = Policy(self.settings.settings)
@@ -237,6 +240,7 @@ class SiteLoop:
             "device": {"health": self.link.health(self.clock.monotonic()),
                        "state": None if state is None else asdict(state)},
             **{name: o.status() for name, o in self.outside.items()},
+            "history": None if self.records is None else self.records.status(),
         }
 
     # -- inside ------------------------------------------------------------------------
@@ -372,17 +376,9 @@ class SiteLoop:
         else:
             log.debug("site %s: %s", name, decision.reason)
         self.reading, self.decision, self.sent = reading, decision, sent
-        if self.store is not None:
-            self._record(wall, reading, sent, decision.reason)
+        if self.records is not None:
+            try:  # queued for the history writer's thread: never waits on a disk or server
+                self.records.turn(wall, reading, decision, sent, self.link.state)
+            except Exception:
+                log.exception("site %s: cannot record this turn", name)
         return decision
-
-    def _record(self, wall: float, reading: Reading | None, sent: int | None,
-                reason: str) -> None:
-        assert self.store is not None
-        try:
-            self.store.sample(wall, self.config.name, reading, sent, reason)
-            if self.link.state is not None:
-                self.store.status(wall, self.config.name, self.link.state)
-        except Exception as e:  # a full disk must not stop the charging decisions
-            log.error("site %s: cannot write to the database %s: %s", self.config.name,
-                      self.store.path, e)

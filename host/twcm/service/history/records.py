@@ -59,6 +59,12 @@ class ChargeSession:
     end_kwh: float | None
     kwh: float
     """Energy of the session so far."""
+    updated: float | None = None
+    """When it was last brought up to date (None: at its start); a session a crash left
+    open ends there."""
+    integrated_kwh: float | None = None
+    """Amps x volts integrated over the session (kwh is the lifetime counter's difference
+    once that has moved a whole kWh, else this)."""
 
 
 @dataclass(frozen=True)
