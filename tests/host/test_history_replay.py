@@ -13,8 +13,9 @@ import pytest
 from twcm.cli import main
 from twcm.replay import load_trace
 from twcm.service.devicelink import parse_state
-from twcm.service.sources import Reading
-from twcm.service.store import Store
+from twcm.service.history.records import DecisionRecord, EnergySample
+from twcm.service.history.sessions import DeviceRecords
+from twcm.service.history.sql import SqlBackend
 
 TZ = ZoneInfo("Europe/Amsterdam")
 DAY = "2026-06-21"
@@ -34,16 +35,18 @@ def state(amps: float, wanting: bool):
 def record(db: Path, sun_w: float, hours: float = 1.5, step_s: float = 10) -> None:
     """A day as the service records it: the car plugged in from 10:10 to 11:00, drawing
     10 A from 10:15; the consumption meter includes it."""
-    store = Store(db)
+    backend = SqlBackend(db)
+    device = DeviceRecords("home", status_every_s=60.0)
     for k in range(int(hours * 3600 / step_s)):
         at = T0 + k * step_s
         wanting = 600 <= k * step_s < 3600
         amps = 10.0 if wanting and k * step_s >= 900 else 0.0
         use = HOUSE_W + amps * 230
-        store.sample(at, "home", Reading(generation_w=sun_w, consumption_w=use,
-                                         grid_import_w=use - sun_w, at=at), 10, "test")
-        store.status(at, "home", state(amps, wanting))
-    store.close()
+        backend.write([EnergySample(at, "home", sun_w, use, amps * 230, use - sun_w, None,
+                                    None),
+                       DecisionRecord(at, "home", 10, "green", None, "test"),
+                       *device.update(at, state(amps, wanting))])
+    backend.close()
 
 
 @pytest.fixture

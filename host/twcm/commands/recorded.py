@@ -70,7 +70,7 @@ def recorded(path: Path, site_name: str | None, day: date,
         raise Refused(f"{db}: no database there yet ([database] sqlite in {path}): "
                       "`twcm run` makes it and records each turn")
     tz = ZoneInfo(site.timezone) if site.timezone else None
-    store = Store(db, config.database.status_every_s)
+    store = Store(config.database.where())
     try:
         got = read_day(store, site.name, day, tz, site.settings().green.subtract_charger_load,
                        max(180.0, 3 * config.database.status_every_s), progress)
