@@ -212,8 +212,12 @@ def test_the_demo_serves_the_web_page_and_takes_charge_now():
             api + f"/api/sites/demo/history?start={now - 2 * 86400}&end={now + 2 * 86400}",
             headers={
             "Authorization": f"Bearer {port.group(2)}"})
-        with urllib.request.urlopen(req, timeout=5) as r:
-            samples = json.loads(r.read())["samples"]
+        samples: list = []  # written in batches off the event loop: poll a moment
+        end = time.monotonic() + 10
+        while not any(x["limit_amps"] == 8 for x in samples) and time.monotonic() < end:
+            time.sleep(0.2)
+            with urllib.request.urlopen(req, timeout=5) as r:
+                samples = json.loads(r.read())["samples"]
         assert any(x["limit_amps"] == 8 for x in samples), samples[-3:]
     finally:
         p.terminate()

@@ -39,6 +39,7 @@ CHANGES = [
     ("charge_off_grid", "true", "true"),
     ("windows", json.dumps(WINDOWS), json.dumps(WINDOWS)),
     ("consumption_offsets", json.dumps(OFFSETS), json.dumps(OFFSETS)),
+    ("green/style", "no_grid", "no_grid"),  # a preset: it moves the green keys too
     ("green/subtract_charger_load", "on", "true"),  # Home Assistant's switch words
     ("green/offset_w", "-150", "-150.0"),
     ("green/offset_amps", "1.5", "1.5"),
@@ -129,7 +130,8 @@ def test_a_set_changes_the_setting_and_its_value_is_republished_retained(
     service.watcher.publish(HOST + path + "/set", payload)
     assert service.value(path, since) == shown.encode()
     assert retained(service.broker, HOST + path) == (shown.encode(), True)
-    key, value = path.replace("/", "."), shown if path == "non_scheduled" else json.loads(shown)
+    key, value = path.replace("/", "."), shown if path in ("non_scheduled", "green/style") \
+        else json.loads(shown)
     until(lambda: service.status()["settings"][key] == {"value": value,
                                                          "from": "runtime"}, 5, "the status")
 

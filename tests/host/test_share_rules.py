@@ -124,7 +124,8 @@ def test_rules_hold_at_every_instant_and_once_settled(wiring_all, n, rules, acts
         slot = w.slot(s.id)
         if r is None or slot is None or not s.car.plugged or s.car.full:
             continue
-        assert w.leases.cars.rule_of(slot.index) is not None, (i, r)
+        if r:  # an empty rule changes nothing: the device may keep none for it
+            assert w.leases.cars.rule_of(slot.index) is not None, (i, r)
         assert s.applied_amps <= _most(r), (i, r, s.applied_amps)
         assert s.applied_amps == 0 or s.applied_amps >= r.get("min_amps", 0), (i, r)
         got[i] = (r.get("priority", 0), s.applied_amps, min(_most(r), 32),
