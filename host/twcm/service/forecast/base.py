@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from twcm.service.policy.planner import SolarSlot
+from twcm.service.sources.http import check_url
 
 
 class ForecastError(Exception):
@@ -28,6 +29,21 @@ class Forecast(Protocol):
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PlantOptions(Options):
+    """What every forecast of a PV plant takes: where it is, its size, the service."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    kwp: float = Field(gt=0, le=1000)
+    url: str
+    timeout_s: float = Field(10.0, gt=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return check_url(v)
 
 
 @dataclass(frozen=True)

@@ -12,29 +12,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from twcm.service.forecast.base import ForecastError, Options, register
+from twcm.service.forecast.base import ForecastError, PlantOptions, register
 from twcm.service.policy.planner import SolarSlot
-from twcm.service.sources.http import Http, check_url
+from twcm.service.sources.http import Http
 from twcm.service.sources.values import dig, number
 
 URL = "https://api.forecast.solar"
 
 
-class ForecastSolarOptions(Options):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
+class ForecastSolarOptions(PlantOptions):
     declination: float = Field(30.0, ge=0, le=90)
     azimuth: float = Field(0.0, ge=-180, le=180)
-    kwp: float = Field(gt=0, le=1000)
     url: str = URL
-    timeout_s: float = Field(10.0, gt=0, le=60)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        return check_url(v)
 
 
 def parse(doc: Any) -> list[SolarSlot]:

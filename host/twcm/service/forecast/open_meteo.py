@@ -12,31 +12,22 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from twcm.service.forecast.base import ForecastError, Options, register
+from twcm.service.forecast.base import ForecastError, PlantOptions, register
 from twcm.service.policy.planner import SolarSlot
-from twcm.service.sources.http import Http, check_url
+from twcm.service.sources.http import Http
 from twcm.service.sources.values import dig, number
 
 URL = "https://api.open-meteo.com"
 VARIABLE = "global_tilted_irradiance"
 
 
-class OpenMeteoOptions(Options):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
+class OpenMeteoOptions(PlantOptions):
     tilt: float = Field(30.0, ge=0, le=90)
     azimuth: float = Field(0.0, ge=-180, le=180)
-    kwp: float = Field(gt=0, le=1000)
     performance: float = Field(0.85, gt=0, le=1)
     url: str = URL
-    timeout_s: float = Field(10.0, gt=0, le=60)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        return check_url(v)
 
 
 def parse(doc: Any, o: OpenMeteoOptions) -> list[SolarSlot]:
